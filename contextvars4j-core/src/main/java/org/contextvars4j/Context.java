@@ -1,0 +1,552 @@
+package org.contextvars4j;
+
+import java.lang.invoke.MethodHandles;
+import java.lang.invoke.VarHandle;
+import java.util.Iterator;
+import java.util.Locale;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import java.util.Objects;
+import java.util.concurrent.Callable;
+import org.contextvars4j.hamt.Hamt;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * A mapping from {@link ContextVar}s to values, which a thread runs in. Python: {@code
+ * contextvars.Context}.
+ *
+ * <p>Every thread is always in exactly one <i>current</i> context: at first its own empty one,
+ * created when the thread first uses this library. {@link ContextVar#get()} reads the current
+ * context and {@link ContextVar#set} writes to it. A {@code Context} object is a mutable holder
+ * of an immutable mapping: a set while the context is current replaces the mapping it holds.
+ *
+ * {@snippet lang = java :
+ * Context snapshot = Context.copyCurrent();          // O(1), whatever the number of variables
+ * executor.execute(() -> snapshot.run(() -> {         // the task runs in the snapshot
+ *   REQUEST_ID.get();                                  // sees the submitter's value
+ *   REQUEST_ID.set("changed");                         // stays in the snapshot
+ * }));
+ * }
+ *
+ * <h2>Entering and exiting</h2>
+ *
+ * {@link #run}, {@link #call} and {@link #enter} make this context the current one on the calling
+ * thread, and afterwards make the previous one current again, also when the action throws. Sets
+ * made meanwhile are recorded in this context and are seen by whoever runs it next. A context is
+ * current on at most one thread at a time, and at most once on it: entering a context that is
+ * already entered, on any thread, throws {@link IllegalStateException} ({@code already entered});
+ * when two threads race to enter the same context, exactly one wins. To run the same values
+ * concurrently, run a {@link #copy()} on each thread.
+ *
+ * <h2>Copies are O(1)</h2>
+ *
+ * The mapping is a persistent hash array mapped trie ({@link Hamt}): {@link #copyCurrent()} and
+ * {@link #copy()} take the mapping as it is, in constant time and memory, and a later set in
+ * either context copies only the trie path it changes.
+ *
+ * <h2>Threads and propagation</h2>
+ *
+ * A thread never sees another thread's sets. Values reach another thread only through a {@code
+ * Context} object handed to it (typically a {@link #copyCurrent()} taken where the work is
+ * created, run where the work runs), or through helpers that do exactly that. {@link #wrap}
+ * binds an action to this context object itself, as asyncio's {@code call_soon(callback,
+ * context=ctx)} does: its sets are seen in this context afterwards, and running two wrapped
+ * actions of one context at the same time is the {@code already entered} error.
+ *
+ * <h2>Misuse</h2>
+ *
+ * Misuse throws, as the JDK does, rather than being logged and tolerated: entering an entered
+ * context, closing a {@link Scope} twice, out of order or on another thread throw {@link
+ * IllegalStateException}. Nothing is left half-changed by a failed call: the current context is
+ * exactly what it was. If an action run by {@link #run} or {@link #call} leaves a {@link Scope}
+ * open, the run still restores the previous context, closes the forgotten scope, and reports it
+ * with an {@link IllegalStateException} (added as suppressed when the action threw).
+ *
+ * <h2>Relation to Python's {@code contextvars}</h2>
+ *
+ * <table class="striped">
+ *   <caption>Python to Java</caption>
+ *   <thead><tr><th scope="col">Python</th><th scope="col">Java</th></tr></thead>
+ *   <tbody>
+ *     <tr><th scope="row">{@code copy_context()}</th><td>{@link #copyCurrent()}</td></tr>
+ *     <tr><th scope="row">{@code Context()}</th><td>{@link #Context()}</td></tr>
+ *     <tr><th scope="row">{@code ctx.run(f)}</th><td>{@link #run}, {@link #call}</td></tr>
+ *     <tr><th scope="row">{@code ctx[var]}, {@code ctx.get(var, d)}</th>
+ *         <td>{@link #get}, {@link #getOrDefault}</td></tr>
+ *     <tr><th scope="row">{@code var in ctx}, {@code len(ctx)}, {@code iter(ctx)}</th>
+ *         <td>{@link #containsKey}, {@link #size}, {@link #iterator}</td></tr>
+ *     <tr><th scope="row">{@code keys()}, {@code values()}, {@code items()}, {@code ==}</th>
+ *         <td>{@link #asMap()}</td></tr>
+ *   </tbody>
+ * </table>
+ *
+ * <h2>Thread safety</h2>
+ *
+ * A {@code Context} is thread-safe. Entering is atomic (see above). Reading methods ({@link #get},
+ * {@link #size}, {@link #copy}, ...) may be called from any thread: they see one whole mapping,
+ * never a torn one, and see the sets of a thread that ran this context if that run happened
+ * before the read (for example, the run finished before the read through a future, a latch or an
+ * executor). {@code equals} and {@code hashCode} are identity-based, because a context is
+ * mutable; compare {@link #asMap()} snapshots to compare contents.
+ *
+ * <p>Unless otherwise specified, passing a {@code null} argument to a method of this class causes
+ * a {@link NullPointerException} to be thrown.
+ *
+ * @apiNote {@code java.lang.ScopedValue} fits a value bound once for a structured call tree; a
+ *     {@code Context} fits values that code deep in the work may set and restore, and that must
+ *     follow the work to wherever it is continued.
+ * @implNote {@link #copyCurrent()} allocates one small object. {@link #run} and {@link #call}
+ *     cost one compare-and-set on this context and a handful of field writes on the thread.
+ * @since 0.1
+ */
+public final class Context implements Iterable<ContextVar<?>> {
+
+  private static final VarHandle OWNER;
+
+  static {
+    try {
+      OWNER = MethodHandles.lookup().findVarHandle(Context.class, "owner", Thread.class);
+    } catch (ReflectiveOperationException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
+  /*
+   * Written only by the thread on which this context is current (and before the context is
+   * published). Plain: the trie nodes have final fields, so a racing reader sees a whole mapping.
+   */
+  Hamt<ContextVar<?>, Object> vars;
+
+  /**
+   * The thread on which this context is current, or null. Set by compare-and-set on enter: that
+   * is what makes two racing enters produce exactly one winner.
+   */
+  @SuppressWarnings("unused") // accessed through OWNER
+  private volatile @Nullable Thread owner;
+
+  // The fields below are used only by the owner thread, while this context is entered.
+
+  /** The context that was current when this one was entered. */
+  private @Nullable Context previous;
+
+  /** The open {@link Scope} that entered this context, or null when entered by run/call. */
+  private @Nullable EnteredScope scope;
+
+  /** Creates a new, empty context (Python {@code Context()}). */
+  public Context() {
+    this(Hamt.empty());
+  }
+
+  private Context(Hamt<ContextVar<?>, Object> vars) {
+    this.vars = vars;
+  }
+
+  /** The base context of a thread: current on it from its start, never entered or exited. */
+  static Context base(Thread thread) {
+    Context context = new Context();
+    context.owner = thread;
+    return context;
+  }
+
+  /**
+   * Returns a new context holding the current thread's current mapping (Python {@code
+   * copy_context()}). Takes constant time and memory, whatever the number of variables.
+   *
+   * @return a new context, not entered anywhere, with the same values as the current one
+   */
+  public static Context copyCurrent() {
+    return new Context(ThreadState.current().vars);
+  }
+
+  /**
+   * {@return a new context holding this context's current mapping (Python {@code ctx.copy()})}
+   * Takes constant time and memory.
+   */
+  public Context copy() {
+    return new Context(vars);
+  }
+
+  /**
+   * Runs {@code action} with this context current on the calling thread, then makes the previous
+   * context current again, also when {@code action} throws. Sets made by {@code action} are
+   * recorded in this context.
+   *
+   * @param action what to run; not {@code null}
+   * @throws IllegalStateException if this context is already entered, on this thread or another
+   *     (the message contains {@code already entered}); nothing is run then
+   * @throws NullPointerException if {@code action} is {@code null}
+   */
+  public void run(Runnable action) {
+    Objects.requireNonNull(action, "action");
+    ThreadState state = ThreadState.current();
+    enter(state, null);
+    try {
+      action.run();
+    } catch (Throwable failure) {
+      exitAfterFailure(state, failure);
+      throw failure;
+    }
+    exit(state);
+  }
+
+  /**
+   * Calls {@code op} with this context current on the calling thread and returns its result, then
+   * makes the previous context current again, also when {@code op} throws. Sets made by {@code op}
+   * are recorded in this context.
+   *
+   * @param op what to call; not {@code null}
+   * @param <R> the type of the result
+   * @param <X> the type of the exception {@code op} may throw
+   * @return the result of {@code op}
+   * @throws X what {@code op} throws, unchanged
+   * @throws IllegalStateException if this context is already entered, on this thread or another
+   *     (the message contains {@code already entered}); nothing is called then
+   * @throws NullPointerException if {@code op} is {@code null}
+   */
+  public <R extends @Nullable Object, X extends Throwable> R call(CallableOp<R, X> op) throws X {
+    Objects.requireNonNull(op, "op");
+    ThreadState state = ThreadState.current();
+    enter(state, null);
+    R result;
+    try {
+      result = op.call();
+    } catch (Throwable failure) {
+      exitAfterFailure(state, failure);
+      throw failure;
+    }
+    exit(state);
+    return result;
+  }
+
+  /**
+   * Makes this context current on the calling thread until the returned scope is closed. For
+   * integrations (servlet filters, handlers, interceptors) that cannot wrap the work in a lambda;
+   * prefer {@link #run} or {@link #call} where they fit.
+   *
+   * {@snippet lang = java :
+   * try (Context.Scope ignored = context.enter()) {
+   *   chain.doFilter(request, response);
+   * }
+   * }
+   *
+   * @return the scope to close, on this thread, to make the previous context current again
+   * @throws IllegalStateException if this context is already entered, on this thread or another
+   *     (the message contains {@code already entered})
+   */
+  public Scope enter() {
+    ThreadState state = ThreadState.current();
+    EnteredScope entered = new EnteredScope(this, state, Thread.currentThread());
+    enter(state, entered);
+    return entered;
+  }
+
+  /**
+   * Returns an action that, each time it runs, runs {@code action} in this very context object
+   * (asyncio {@code call_soon(callback, context=ctx)}): its sets are recorded here and seen by
+   * the next run. Running it while this context is entered, also from another thread, throws
+   * {@code already entered}; wrap a {@link #copy()} per task to run concurrently.
+   *
+   * @param action the action to wrap; not {@code null}
+   * @return the wrapping action
+   * @throws NullPointerException if {@code action} is {@code null}
+   */
+  public Runnable wrap(Runnable action) {
+    Objects.requireNonNull(action, "action");
+    return () -> run(action);
+  }
+
+  /**
+   * Returns a callable that, each time it is called, calls {@code action} in this very context
+   * object; see {@link #wrap(Runnable)}.
+   *
+   * @param action the callable to wrap; not {@code null}
+   * @param <V> the type of the result
+   * @return the wrapping callable, which returns {@code action}'s result and throws its exception
+   * @throws NullPointerException if {@code action} is {@code null}
+   */
+  public <V extends @Nullable Object> Callable<V> wrap(Callable<V> action) {
+    Objects.requireNonNull(action, "action");
+    return () -> call(action::call);
+  }
+
+  /**
+   * Returns the value bound to {@code var} in this context; the variable's default does not count
+   * (Python {@code ctx[var]}).
+   *
+   * @param var the variable; not {@code null}
+   * @param <T> the type of the variable's value
+   * @return the bound value, which may be {@code null}
+   * @throws NoSuchElementException if {@code var} is not bound in this context
+   * @throws NullPointerException if {@code var} is {@code null}
+   */
+  @SuppressWarnings("unchecked")
+  public <T extends @Nullable Object> T get(ContextVar<T> var) {
+    Objects.requireNonNull(var, "var");
+    Object value = vars.getOrDefault(var, ContextVar.UNBOUND);
+    if (value == ContextVar.UNBOUND) {
+      throw new NoSuchElementException(
+          String.format(
+              Locale.ROOT,
+              "%s is not bound in %s; use getOrDefault(var, fallback) or check containsKey(var)",
+              var,
+              this));
+    }
+    return (T) value;
+  }
+
+  /**
+   * Returns the value bound to {@code var} in this context, else {@code fallback} (Python {@code
+   * ctx.get(var, default)}); the variable's own default does not count.
+   *
+   * @param var the variable; not {@code null}
+   * @param fallback what to return when {@code var} is not bound; may be {@code null}
+   * @param <T> the type of the variable's value
+   * @return the bound value (which may be {@code null}), else {@code fallback}
+   * @throws NullPointerException if {@code var} is {@code null}
+   */
+  @SuppressWarnings("unchecked")
+  public <T extends @Nullable Object> T getOrDefault(ContextVar<T> var, T fallback) {
+    Objects.requireNonNull(var, "var");
+    Object value = vars.getOrDefault(var, ContextVar.UNBOUND);
+    return value == ContextVar.UNBOUND ? fallback : (T) value;
+  }
+
+  /**
+   * {@return whether {@code var} is bound in this context (Python {@code var in ctx})}
+   *
+   * @param var the variable; not {@code null}
+   * @throws NullPointerException if {@code var} is {@code null}
+   */
+  public boolean containsKey(ContextVar<?> var) {
+    Objects.requireNonNull(var, "var");
+    return vars.containsKey(var);
+  }
+
+  /** {@return the number of variables bound in this context (Python {@code len(ctx)})} */
+  public int size() {
+    return vars.size();
+  }
+
+  /**
+   * Returns an iterator over the variables bound in this context when this method is called
+   * (Python {@code iter(ctx)}), in no particular order; later sets do not affect it.
+   *
+   * @return an iterator over the bound variables, which does not support {@code remove}
+   */
+  @Override
+  public Iterator<ContextVar<?>> iterator() {
+    Iterator<Map.Entry<ContextVar<?>, Object>> entries = vars.iterator();
+    return new Iterator<>() {
+      @Override
+      public boolean hasNext() {
+        return entries.hasNext();
+      }
+
+      @Override
+      public ContextVar<?> next() {
+        return entries.next().getKey();
+      }
+    };
+  }
+
+  /**
+   * Returns an unmodifiable snapshot of this context's mapping, in constant time (Python {@code
+   * keys()}, {@code values()} and {@code items()}); later sets do not show in it. Two contexts hold
+   * the same values when their snapshots are equal, as Python's {@code ==} on contexts.
+   *
+   * @return an unmodifiable map from each bound variable to its value (values may be {@code
+   *     null})
+   */
+  public Map<ContextVar<?>, @Nullable Object> asMap() {
+    return vars.asMap();
+  }
+
+  /** {@return a description of this context and its values, e.g. {@code Context@1b6d3586{...}}} */
+  @Override
+  public String toString() {
+    return "Context@" + Integer.toHexString(System.identityHashCode(this)) + vars;
+  }
+
+  /* ---- entering and exiting; the caller checked its arguments ---- */
+
+  private void enter(ThreadState state, @Nullable EnteredScope enteredBy) {
+    Thread current = Thread.currentThread();
+    if (!OWNER.compareAndSet(this, (Thread) null, current)) {
+      throw alreadyEntered();
+    }
+    previous = state.context;
+    scope = enteredBy;
+    state.context = this;
+    state.vars = vars;
+  }
+
+  /** Exits this context, which the caller knows to be the current one on this thread. */
+  private void exitCurrent(ThreadState state) {
+    Context restored = previous;
+    assert restored != null : "exiting a context that was not entered";
+    previous = null;
+    scope = null;
+    state.context = restored;
+    state.vars = restored.vars;
+    // Release: the next thread to enter (by CAS) sees every set made here.
+    OWNER.setRelease(this, (Thread) null);
+  }
+
+  private void exit(ThreadState state) {
+    if (state.context == this) {
+      exitCurrent(state);
+    } else {
+      throw closeForgottenScopes(state);
+    }
+  }
+
+  private void exitAfterFailure(ThreadState state, Throwable failure) {
+    if (state.context == this) {
+      exitCurrent(state);
+    } else {
+      failure.addSuppressed(closeForgottenScopes(state));
+    }
+  }
+
+  /**
+   * The action entered contexts through {@link #enter()} and did not close them: exits them all,
+   * then this one, and returns the error that reports it.
+   */
+  private IllegalStateException closeForgottenScopes(ThreadState state) {
+    StringBuilder forgotten = new StringBuilder();
+    while (state.context != this) {
+      Context inner = state.context;
+      if (inner.scope != null) {
+        inner.scope.closed = true;
+      }
+      if (forgotten.length() > 0) {
+        forgotten.append(", ");
+      }
+      forgotten.append(inner.identity());
+      inner.exitCurrent(state);
+    }
+    exitCurrent(state);
+    return new IllegalStateException(
+        String.format(
+            Locale.ROOT,
+            "a Scope entered inside %s.run/call was not closed (%s); it was closed when the run"
+                + " ended: close every Scope from enter() before the action returns, e.g. with"
+                + " try-with-resources",
+            identity(),
+            forgotten));
+  }
+
+  private IllegalStateException alreadyEntered() {
+    Thread holder = (Thread) OWNER.getAcquire(this);
+    String where = holder == null ? "another thread" : "thread \"" + holder.getName() + "\"";
+    if (holder == Thread.currentThread()) {
+      where = "this thread (\"" + holder.getName() + "\")";
+    }
+    return new IllegalStateException(
+        String.format(
+            Locale.ROOT,
+            "%s is already entered on %s; a context runs on one thread at a time: enter a copy()"
+                + " to run the same values concurrently",
+            identity(),
+            where));
+  }
+
+  private String identity() {
+    return "Context@" + Integer.toHexString(System.identityHashCode(this));
+  }
+
+  /**
+   * An operation that returns a result and may throw, for {@link #call}: like {@link Callable},
+   * but its exception type is a type parameter, so that {@code call} throws exactly what the
+   * operation throws (none, when it throws only unchecked exceptions).
+   *
+   * @param <R> the type of the result
+   * @param <X> the type of the exception thrown
+   * @since 0.1
+   */
+  @FunctionalInterface
+  public interface CallableOp<R extends @Nullable Object, X extends Throwable> {
+    /**
+     * Performs the operation.
+     *
+     * @return the result
+     * @throws X if the operation fails
+     */
+    R call() throws X;
+  }
+
+  /**
+   * The entry of a context by {@link #enter()}; closing it makes the previous context current
+   * again. A scope belongs to the thread that opened it.
+   *
+   * <p>Close scopes in the reverse order of opening, on the opening thread, exactly once: a close
+   * out of order, on another thread, or a second time throws {@link IllegalStateException} and
+   * changes nothing (a double close is a bug to report, not to hide).
+   *
+   * <p>A {@code Scope} is not thread-safe: it is used by the thread that opened it.
+   *
+   * @since 0.1
+   */
+  public interface Scope extends AutoCloseable {
+    /**
+     * Exits the context this scope entered, making the previous context current again.
+     *
+     * @throws IllegalStateException if this scope was already closed, is not the innermost open
+     *     one on this thread, or was opened on another thread
+     */
+    @Override
+    void close();
+  }
+
+  private static final class EnteredScope implements Scope {
+    private final Context context;
+    private final ThreadState state;
+    private final Thread thread;
+    /** Set on the opening thread, by close() or when a run closes a forgotten scope. */
+    boolean closed;
+
+    EnteredScope(Context context, ThreadState state, Thread thread) {
+      this.context = context;
+      this.state = state;
+      this.thread = thread;
+    }
+
+    @Override
+    public void close() {
+      Thread current = Thread.currentThread();
+      if (current != thread) {
+        throw new IllegalStateException(
+            String.format(
+                Locale.ROOT,
+                "Scope of %s was opened on thread \"%s\" and cannot be closed on thread \"%s\";"
+                    + " close a scope on the thread that opened it",
+                context.identity(),
+                thread.getName(),
+                current.getName()));
+      }
+      if (closed) {
+        throw new IllegalStateException(
+            String.format(
+                Locale.ROOT,
+                "Scope of %s is already closed; close each scope exactly once",
+                context.identity()));
+      }
+      if (state.context != context || context.scope != this) {
+        throw new IllegalStateException(
+            String.format(
+                Locale.ROOT,
+                "Scope of %s closed out of order: %s is current on this thread; close scopes in"
+                    + " the reverse order of enter(), e.g. with try-with-resources",
+                context.identity(),
+                state.context.identity()));
+      }
+      closed = true;
+      context.exitCurrent(state);
+    }
+
+    @Override
+    public String toString() {
+      return "Scope[" + context.identity() + (closed ? ", closed" : "") + "]";
+    }
+  }
+}
