@@ -1,0 +1,54 @@
+package org.contextvars4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+
+import java.lang.module.ModuleDescriptor;
+import java.lang.module.ModuleFinder;
+import java.lang.module.ModuleReference;
+import java.nio.file.Path;
+import java.util.Set;
+import java.util.stream.Collectors;
+import org.junit.jupiter.api.Test;
+
+/**
+ * Black-box check of the module descriptor that is compiled into the artifact: the public surface
+ * is exactly the exported packages, and the core needs nothing at run time.
+ */
+final class ModuleTest {
+
+  private static ModuleDescriptor descriptor() throws Exception {
+    Path classes = Path.of(ContextVar.class.getProtectionDomain().getCodeSource().getLocation().toURI());
+    ModuleReference reference =
+        ModuleFinder.of(classes).find("org.contextvars4j").orElseThrow();
+    return reference.descriptor();
+  }
+
+  @Test
+  void exports_areExactlyThePublicPackages_withoutQualifiedExports() throws Exception {
+    ModuleDescriptor descriptor = descriptor();
+
+    assertThat(descriptor.exports())
+        .as("no package is exported to a chosen few")
+        .allSatisfy(export -> assertThat(export.isQualified()).isFalse());
+    assertThat(descriptor.exports().stream().map(ModuleDescriptor.Exports::source))
+        .containsExactlyInAnyOrder("org.contextvars4j", "org.contextvars4j.hamt");
+    assertThat(descriptor.opens()).as("nothing is open to reflection").isEmpty();
+  }
+
+  @Test
+  void requires_onlyJavaBaseAtRunTime() throws Exception {
+    Set<String> runtime =
+        descriptor().requires().stream()
+            .filter(r -> !r.modifiers().contains(ModuleDescriptor.Requires.Modifier.STATIC))
+            .map(ModuleDescriptor.Requires::name)
+            .collect(Collectors.toSet());
+    Set<String> compileOnly =
+        descriptor().requires().stream()
+            .filter(r -> r.modifiers().contains(ModuleDescriptor.Requires.Modifier.STATIC))
+            .map(ModuleDescriptor.Requires::name)
+            .collect(Collectors.toSet());
+
+    assertThat(runtime).as("zero runtime dependencies").containsExactly("java.base");
+    assertThat(compileOnly).as("annotations only, at compile time").containsExactly("org.jspecify");
+  }
+}
