@@ -289,7 +289,8 @@ public final class Context implements Iterable<ContextVar<?>> {
               Locale.ROOT,
               "%s is not bound in %s; use getOrDefault(var, fallback) or check containsKey(var)",
               var,
-              this));
+              // identity(), not this: toString() would format every value, and may throw.
+              identity()));
     }
     return (T) value;
   }
@@ -361,10 +362,24 @@ public final class Context implements Iterable<ContextVar<?>> {
     return vars.asMap();
   }
 
-  /** {@return a description of this context and its values, e.g. {@code Context@1b6d3586{...}}} */
+  /**
+   * Returns this context's identity and values, e.g. {@code Context@1b6d3586{request_id="r-42",
+   * level=3}}, in no particular order. Never throws: a value whose {@code toString} throws, or
+   * leads back to this context, is shown in a short form.
+   *
+   * @return a description of this context
+   */
   @Override
   public String toString() {
-    return "Context@" + Integer.toHexString(System.identityHashCode(this)) + vars;
+    StringBuilder sb = new StringBuilder(identity()).append('{');
+    for (Iterator<Map.Entry<ContextVar<?>, Object>> it = vars.iterator(); it.hasNext(); ) {
+      Map.Entry<ContextVar<?>, Object> entry = it.next();
+      sb.append(entry.getKey().name()).append('=').append(Formatting.value(this, entry.getValue()));
+      if (it.hasNext()) {
+        sb.append(", ");
+      }
+    }
+    return sb.append('}').toString();
   }
 
   /* ---- entering and exiting; the caller checked its arguments ---- */

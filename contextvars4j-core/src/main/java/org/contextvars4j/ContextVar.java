@@ -1,11 +1,8 @@
 package org.contextvars4j;
 
-import java.util.Collections;
-import java.util.IdentityHashMap;
 import java.util.Locale;
 import java.util.NoSuchElementException;
 import java.util.Objects;
-import java.util.Set;
 import java.util.concurrent.atomic.AtomicInteger;
 import org.contextvars4j.hamt.Hamt;
 import org.jspecify.annotations.Nullable;
@@ -94,10 +91,6 @@ public final class ContextVar<T extends @Nullable Object> {
   private static final int HASH_INCREMENT = 0x61c88647;
 
   private static final AtomicInteger NEXT_HASH = new AtomicInteger();
-
-  /** Variables whose {@code toString} runs on this thread now: stops self-referencing defaults. */
-  private static final ThreadLocal<Set<ContextVar<?>>> FORMATTING =
-      ThreadLocal.withInitial(() -> Collections.newSetFromMap(new IdentityHashMap<>()));
 
   private final String name;
   private final @Nullable Object defaultValue;
@@ -280,8 +273,9 @@ public final class ContextVar<T extends @Nullable Object> {
   }
 
   /**
-   * Returns the name and the default, as in {@code ContextVar[name=request_id, default=none]} or
-   * {@code ContextVar[name=level, default=3]}. Never throws: a default whose own {@code toString}
+   * Returns the name and the default, as in {@code ContextVar[name=request_id, default=none]},
+   * {@code ContextVar[name=level, default=3]} or {@code ContextVar[name=mode, default="fast"]}
+   * (strings in quotes, so that a default {@code "none"} differs from no default). Never throws: a default whose own {@code toString}
    * throws, or refers back to this variable, is shown in a short form.
    *
    * @return a description of this variable
@@ -292,20 +286,7 @@ public final class ContextVar<T extends @Nullable Object> {
   }
 
   private String describeDefault() {
-    if (defaultValue == NO_DEFAULT) {
-      return "none";
-    }
-    Set<ContextVar<?>> inProgress = FORMATTING.get();
-    if (!inProgress.add(this)) {
-      return "...";
-    }
-    try {
-      return String.valueOf(defaultValue);
-    } catch (RuntimeException | StackOverflowError e) {
-      return "<" + defaultValue.getClass().getName() + ".toString() threw " + e + ">";
-    } finally {
-      inProgress.remove(this);
-    }
+    return defaultValue == NO_DEFAULT ? "none" : Formatting.value(this, defaultValue);
   }
 
   /** One remembered lookup: the value of this variable in {@code mapping} ({@code UNBOUND}). */
