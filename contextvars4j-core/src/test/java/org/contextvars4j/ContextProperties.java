@@ -1,0 +1,449 @@
+package org.contextvars4j;
+
+import static org.assertj.core.api.Assertions.assertThat;
+import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
+
+import java.util.ArrayDeque;
+import java.util.ArrayList;
+import java.util.Arrays;
+import java.util.Deque;
+import java.util.HashMap;
+import java.util.IdentityHashMap;
+import java.util.List;
+import java.util.Map;
+import java.util.NoSuchElementException;
+import net.jqwik.api.Arbitraries;
+import net.jqwik.api.Arbitrary;
+import net.jqwik.api.Combinators;
+import net.jqwik.api.ForAll;
+import net.jqwik.api.Property;
+import net.jqwik.api.Provide;
+import net.jqwik.api.RandomDistribution;
+import net.jqwik.api.Tuple;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Model-based property of {@link ContextVar}, {@link Token} and {@link Context}: random sequences
+ * of sets, resets (valid and misused), copies and nested runs against a model that is a stack of
+ * entered contexts, each holding a {@link HashMap} from variable to value.
+ *
+ * <p>Nesting comes from a flat list of operations: {@link Enter} runs the following operations in a
+ * context (by {@code run}, {@code call} or {@code enter()}), up to the matching {@link Exit}. After
+ * every step the values seen through {@code get}/{@code getOrDefault}/{@code isBound}, the current
+ * mapping ({@code Context.copyCurrent().asMap()}), every known context's mapping and every token's
+ * {@code isUsed} must match the model. Everything runs inside {@code new Context().run}, so the
+ * test thread's own context is never touched; the end checks that it is as it was.
+ */
+final class ContextProperties {
+
+  /** Values to set: including {@code null} and equal-but-distinct objects. */
+  private static final List<@Nullable Object> VALUES =
+      Arrays.asList(null, "a", new String("a"), "b", 1, 2, List.of());
+
+  private static final Object FALLBACK =
+      new Object() {
+        @Override
+        public String toString() {
+          return "FALLBACK";
+        }
+      };
+
+  /* ---- operations ---- */
+
+  sealed interface Op permits Set, Reset, Get, CopyCurrent, CopySaved, Enter, Exit {}
+
+  record Set(int var, int value) implements Op {}
+
+  enum ResetMode {
+    /** {@code token.var().reset(token)}. */
+    OWN_VAR,
+    /** {@code otherVar.reset(token)}: misuse unless otherVar happens to be the token's variable. */
+    SOME_VAR,
+    /** {@code token.close()}. */
+    CLOSE
+  }
+
+  record Reset(int token, ResetMode mode, int var) implements Op {}
+
+  record Get(int var) implements Op {}
+
+  record CopyCurrent() implements Op {}
+
+  /** {@code saved.copy()} of a known context. */
+  record CopySaved(int context) implements Op {}
+
+  enum Source {
+    NEW,
+    COPY_CURRENT,
+    /** A known context, which may be entered already (then {@code already entered}). */
+    SAVED
+  }
+
+  enum How {
+    RUN,
+    CALL,
+    SCOPE
+  }
+
+  record Enter(Source source, int context, How how, boolean throwAtEnd) implements Op {}
+
+  record Exit() implements Op {}
+
+  @Provide
+  Arbitrary<List<Op>> ops() {
+    Arbitrary<Integer> var = Arbitraries.integers().between(0, 4);
+    Arbitrary<Integer> index = Arbitraries.integers().between(0, 1000);
+    Arbitrary<Op> set =
+        Combinators.combine(var, Arbitraries.integers().between(0, VALUES.size() - 1)).as(Set::new);
+    Arbitrary<Op> reset =
+        Combinators.combine(
+                index,
+                Arbitraries.frequencyOf(
+                    Tuple.of(5, Arbitraries.just(ResetMode.OWN_VAR)),
+                    Tuple.of(2, Arbitraries.just(ResetMode.SOME_VAR)),
+                    Tuple.of(2, Arbitraries.just(ResetMode.CLOSE))),
+                var)
+            .as(Reset::new);
+    Arbitrary<Op> get = var.map(Get::new);
+    Arbitrary<Op> copy = Arbitraries.just(new CopyCurrent());
+    Arbitrary<Op> copySaved = index.map(CopySaved::new);
+    Arbitrary<Op> enter =
+        Combinators.combine(
+                Arbitraries.of(Source.class),
+                index,
+                Arbitraries.of(How.class),
+                Arbitraries.of(false, false, false, true))
+            .as(Enter::new);
+    Arbitrary<Op> exit = Arbitraries.just(new Exit());
+    return Arbitraries.frequencyOf(
+            Tuple.of(8, set),
+            Tuple.of(5, reset),
+            Tuple.of(2, get),
+            Tuple.of(2, copy),
+            Tuple.of(1, copySaved),
+            Tuple.of(3, enter),
+            Tuple.of(3, exit))
+        .list()
+        .ofMaxSize(80)
+        .withSizeDistribution(RandomDistribution.uniform());
+  }
+
+  @Property
+  void randomOps_matchStackOfHashMapsModel(@ForAll("ops") List<Op> ops) {
+    Map<ContextVar<?>, Object> baseBefore = new HashMap<>(Context.copyCurrent().asMap());
+    Model model = new Model();
+
+    model.outer.run(() -> model.execute(ops, 0, false));
+
+    assertThat(Context.copyCurrent().asMap())
+        .as("the thread's own context after the run")
+        .isEqualTo(baseBefore);
+    for (ContextVar<Object> var : model.vars) {
+      assertThat(var.isBound()).as("%s is unbound outside", var).isFalse();
+    }
+    assertThat(model.outer.asMap()).isEqualTo(model.mappings.get(model.outer));
+    for (Context context : model.saved) {
+      assertThat(context.asMap()).isEqualTo(model.mappings.get(context));
+      // No context was left entered: each can be entered again, and shows its values inside.
+      context.run(() -> assertThat(Context.copyCurrent().asMap()).isEqualTo(context.asMap()));
+    }
+  }
+
+  /** The system under test, driven in lockstep with the model. */
+  private static final class Model {
+    final List<ContextVar<Object>> vars =
+        List.of(
+            ContextVar.named("v0"),
+            ContextVar.named("v1", "d1"),
+            ContextVar.named("v2", null),
+            ContextVar.named("v3"),
+            ContextVar.named("v4", 4));
+    final List<Boolean> hasDefault = List.of(false, true, true, false, true);
+    final List<@Nullable Object> defaults = Arrays.asList(null, "d1", null, null, 4);
+
+    final Context outer = new Context();
+
+    /** Every context known to the test, with its mapping as the model sees it. */
+    final Map<Context, Map<ContextVar<?>, @Nullable Object>> mappings = new IdentityHashMap<>();
+
+    final List<Context> saved = new ArrayList<>();
+
+    /** Entered contexts, innermost first; the model's "stack of HashMaps" is their mappings. */
+    final Deque<Context> entered = new ArrayDeque<>();
+
+    final List<TokenRecord> tokens = new ArrayList<>();
+
+    Model() {
+      mappings.put(outer, new HashMap<>());
+      saved.add(outer);
+      entered.push(outer);
+    }
+
+    Map<ContextVar<?>, @Nullable Object> current() {
+      return mappings.get(entered.peek());
+    }
+
+    /**
+     * Runs {@code ops} from {@code i} up to the matching {@link Exit} (when {@code nested}) or the
+     * end; returns the index after the last operation run.
+     */
+    int execute(List<Op> ops, int i, boolean nested) {
+      while (i < ops.size()) {
+        Op op = ops.get(i++);
+        switch (op) {
+          case Exit() -> {
+            if (nested) {
+              return i;
+            }
+          }
+          case Set(int v, int value) -> set(v, VALUES.get(value));
+          case Reset reset -> reset(reset);
+          case Get(int v) -> checkVar(v, "after " + op);
+          case CopyCurrent() -> {
+            Context copy = Context.copyCurrent();
+            assertThat(copy.asMap()).isEqualTo(current());
+            remember(copy, new HashMap<>(current()));
+          }
+          case CopySaved(int c) -> {
+            Context original = saved.get(c % saved.size());
+            Context copy = original.copy();
+            assertThat(copy).isNotSameAs(original);
+            remember(copy, new HashMap<>(mappings.get(original)));
+          }
+          case Enter enter -> i = enter(enter, ops, i);
+        }
+        check(op);
+      }
+      return i;
+    }
+
+    private void remember(Context context, Map<ContextVar<?>, @Nullable Object> mapping) {
+      mappings.put(context, mapping);
+      saved.add(context);
+    }
+
+    private void set(int v, @Nullable Object value) {
+      ContextVar<Object> var = vars.get(v);
+      Map<ContextVar<?>, @Nullable Object> map = current();
+      boolean hadOld = map.containsKey(var);
+      Object old = map.get(var);
+
+      Token<Object> token = var.set(value);
+      map.put(var, value);
+
+      assertThat(token.var()).isSameAs(var);
+      assertThat(token.isUsed()).isFalse();
+      assertThat(token.hasOldValue()).isEqualTo(hadOld);
+      if (hadOld) {
+        assertThat(token.oldValue()).isSameAs(old);
+      } else {
+        assertThatThrownBy(token::oldValue).isInstanceOf(NoSuchElementException.class);
+      }
+      tokens.add(new TokenRecord(token, var, entered.peek(), hadOld, old));
+    }
+
+    private void reset(Reset op) {
+      if (tokens.isEmpty()) {
+        return;
+      }
+      // Mostly one of the last few tokens (likely usable), else any (likely misused).
+      int index =
+          op.token() < 600
+              ? tokens.size() - 1 - op.token() % Math.min(3, tokens.size())
+              : op.token() % tokens.size();
+      TokenRecord rec = tokens.get(index);
+      ContextVar<Object> resetter = op.mode() == ResetMode.SOME_VAR ? vars.get(op.var()) : rec.var;
+      Class<? extends RuntimeException> expected;
+      if (rec.used) {
+        expected = IllegalStateException.class;
+      } else if (resetter != rec.var) {
+        expected = IllegalArgumentException.class;
+      } else if (rec.context != entered.peek()) {
+        expected = IllegalArgumentException.class;
+      } else {
+        expected = null;
+      }
+
+      Throwable thrown =
+          catchThrowable(
+              () -> {
+                if (op.mode() == ResetMode.CLOSE) {
+                  rec.token.close();
+                } else {
+                  resetter.reset(rec.token);
+                }
+              });
+
+      if (expected == null) {
+        assertThat(thrown).as("%s of %s", op, rec).isNull();
+        Map<ContextVar<?>, @Nullable Object> map = current();
+        if (rec.hadOld) {
+          map.put(rec.var, rec.old);
+        } else {
+          map.remove(rec.var);
+        }
+        rec.used = true;
+      } else {
+        // Nothing changes: check() after this step compares everything with the model.
+        assertThat(thrown).as("%s of %s", op, rec).isInstanceOf(expected);
+      }
+    }
+
+    @SuppressWarnings("try") // the scope is entered while its try block runs
+    private int enter(Enter op, List<Op> ops, int i) {
+      Context context =
+          switch (op.source()) {
+            case NEW -> {
+              Context fresh = new Context();
+              remember(fresh, new HashMap<>());
+              yield fresh;
+            }
+            case COPY_CURRENT -> {
+              Context copy = Context.copyCurrent();
+              remember(copy, new HashMap<>(current()));
+              yield copy;
+            }
+            case SAVED -> saved.get(op.context() % saved.size());
+          };
+
+      if (entered.contains(context)) {
+        Throwable thrown =
+            catchThrowable(
+                () -> {
+                  switch (op.how()) {
+                    case RUN ->
+                        context.run(
+                            () -> {
+                              throw new AssertionError("ran in an entered context");
+                            });
+                    case CALL ->
+                        context.call(
+                            () -> {
+                              throw new AssertionError("called in an entered context");
+                            });
+                    case SCOPE -> context.enter().close();
+                  }
+                });
+        assertThat(thrown)
+            .as("%s of an entered context", op)
+            .isInstanceOf(IllegalStateException.class)
+            .hasMessageContaining("already entered");
+        return i; // the following operations run at the current level
+      }
+
+      RuntimeException marker = new RuntimeException("thrown at the end of " + op);
+      int[] next = {i};
+      Runnable body =
+          () -> {
+            assertThat(Context.copyCurrent().asMap()).isEqualTo(mappings.get(context));
+            next[0] = execute(ops, next[0], true);
+            if (op.throwAtEnd()) {
+              throw marker;
+            }
+          };
+
+      entered.push(context);
+      Throwable thrown =
+          catchThrowable(
+              () -> {
+                switch (op.how()) {
+                  case RUN -> context.run(body);
+                  case CALL ->
+                      assertThat(
+                              context.call(
+                                  () -> {
+                                    body.run();
+                                    return "result";
+                                  }))
+                          .isEqualTo("result");
+                  case SCOPE -> {
+                    try (Context.Scope scope = context.enter()) {
+                      body.run();
+                    }
+                  }
+                }
+              });
+      entered.pop();
+
+      if (thrown != marker) {
+        // An assertion failed inside, or the action threw something unexpected: report it.
+        if (thrown instanceof Error error) {
+          throw error;
+        }
+        assertThat(thrown).as("%s completes", op).isNull();
+      }
+      return next[0];
+    }
+
+    /** Everything observable matches the model. */
+    void check(Op after) {
+      for (int v = 0; v < vars.size(); v++) {
+        checkVar(v, "after " + after);
+      }
+      Map<ContextVar<?>, Object> currentMap = Context.copyCurrent().asMap();
+      assertThat(currentMap).as("current mapping after %s", after).isEqualTo(current());
+      assertThat(current()).isEqualTo(currentMap);
+      for (Context context : saved) {
+        assertThat(context.asMap())
+            .as("mapping of a known context after %s", after)
+            .isEqualTo(mappings.get(context));
+        assertThat(context.size()).isEqualTo(mappings.get(context).size());
+      }
+      for (TokenRecord rec : tokens) {
+        assertThat(rec.token.isUsed()).as("%s used", rec).isEqualTo(rec.used);
+      }
+    }
+
+    private void checkVar(int v, String when) {
+      ContextVar<Object> var = vars.get(v);
+      Map<ContextVar<?>, @Nullable Object> map = current();
+      boolean bound = map.containsKey(var);
+      assertThat(var.isBound()).as("%s bound %s", var, when).isEqualTo(bound);
+      assertThat(var.getOrDefault(FALLBACK))
+          .as("%s.getOrDefault %s", var, when)
+          .isSameAs(bound ? map.get(var) : FALLBACK);
+      if (bound) {
+        assertThat(var.get()).as("%s.get %s", var, when).isSameAs(map.get(var));
+      } else if (hasDefault.get(v)) {
+        assertThat(var.get()).as("%s.get (default) %s", var, when).isSameAs(defaults.get(v));
+      } else {
+        assertThatThrownBy(var::get)
+            .as("%s.get (unbound, no default) %s", var, when)
+            .isInstanceOf(NoSuchElementException.class)
+            .hasMessageContaining(var.name());
+      }
+      Context current = entered.peek();
+      assertThat(current.containsKey(var)).isEqualTo(bound);
+      assertThat(current.getOrDefault(var, FALLBACK)).isSameAs(bound ? map.get(var) : FALLBACK);
+    }
+  }
+
+  /** A token and what the model knows about it. */
+  private static final class TokenRecord {
+    final Token<Object> token;
+    final ContextVar<Object> var;
+    final Context context;
+    final boolean hadOld;
+    final @Nullable Object old;
+    boolean used;
+
+    TokenRecord(
+        Token<Object> token,
+        ContextVar<Object> var,
+        Context context,
+        boolean hadOld,
+        @Nullable Object old) {
+      this.token = token;
+      this.var = var;
+      this.context = context;
+      this.hadOld = hadOld;
+      this.old = old;
+    }
+
+    @Override
+    public String toString() {
+      return "Token(" + var.name() + ", old=" + (hadOld ? old : "<none>") + ")";
+    }
+  }
+}
