@@ -2,6 +2,7 @@ package org.contextvars4j.hamt;
 
 import java.util.AbstractMap;
 import java.util.Arrays;
+import java.util.Collections;
 import java.util.Iterator;
 import java.util.Map;
 import java.util.NoSuchElementException;
@@ -200,7 +201,8 @@ public final class Hamt<K, V> implements Iterable<Map.Entry<K, V>> {
    * @return a read-only {@code Map} with the entries of this map
    */
   public Map<K, V> asMap() {
-    return new MapView<>(this);
+    // The JDK wrapper makes every mutator throw, also one that would change nothing (as Map.of).
+    return Collections.unmodifiableMap(new MapView<>(this));
   }
 
   /**
@@ -518,9 +520,10 @@ public final class Hamt<K, V> implements Iterable<Map.Entry<K, V>> {
       int index = indexOf(key);
       assert index >= 0;
       if (array.length == 4) {
-        // One entry left: a one-leaf bitmap node, which the parent inlines.
+        // One entry left: a one-leaf bitmap node, which the parent inlines at once (so the bit
+        // is never used for lookups; below the last level, where no hash bits remain, any will do).
         int other = index == 0 ? 2 : 0;
-        return BitmapNode.leaf(hash, shift, array[other], array[other + 1]);
+        return BitmapNode.leaf(hash, Math.min(shift, MAX_SHIFT), array[other], array[other + 1]);
       }
       Object[] newArray = new Object[array.length - 2];
       System.arraycopy(array, 0, newArray, 0, index);

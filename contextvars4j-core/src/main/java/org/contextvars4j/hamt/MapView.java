@@ -8,7 +8,7 @@ import java.util.Set;
 import org.jspecify.annotations.Nullable;
 
 /**
- * A read-only {@link Map} over one {@link Hamt}. The trie is immutable, so the view is a snapshot
+ * A {@link Map} over one {@link Hamt}, wrapped by {@link Hamt#asMap()} to be unmodifiable. The trie is immutable, so the view is a snapshot
  * for free, and {@code get}/{@code containsKey} are trie lookups rather than scans.
  */
 final class MapView<K, V> extends AbstractMap<K, V> {

@@ -1472,6 +1472,10 @@ final class HamtTest {
             m -> m.computeIfPresent("a", (k, v) -> v + 1),
             m -> m.compute("a", (k, v) -> 5),
             m -> m.merge("a", 1, Integer::sum),
+            // Calls that would change nothing throw too, as Map.of's do.
+            m -> m.remove("absent"),
+            m -> m.putAll(Map.of()),
+            m -> m.keySet().remove("absent"),
             m -> m.keySet().remove("a"),
             m -> m.keySet().clear(),
             m -> m.values().remove(1),
