@@ -1,6 +1,7 @@
 # Sourced by the scripts in bin/: finds a JDK 21 or newer and exports JAVA_HOME for Maven.
-# Order: JAVA_HOME when it is new enough, then the newest JDK under /usr/lib/jvm, then the
-# java on PATH. Prints one line and exits when none is found.
+# Order: JAVA_HOME when it is new enough, then the newest JDK under /usr/lib/jvm (or the folders
+# in CV4J_JDK_DIRS, separated by ':'), then the javac on PATH. Prints one line and exits when none
+# is found.
 
 cv4j_java_major() {
   # Prints the feature version of the JDK at $1 (e.g. 25), or nothing if $1 is not a JDK.
@@ -25,13 +26,17 @@ cv4j_find_jdk() {
       return 0
     fi
   fi
-  for candidate in /usr/lib/jvm/*; do
-    [ -d "$candidate" ] || continue
-    major=$(cv4j_java_major "$candidate")
-    if [ -n "$major" ] && [ "$major" -ge "$required" ] && [ "$major" -gt "$best_major" ]; then
-      best=$candidate
-      best_major=$major
-    fi
+  local dirs dir
+  IFS=: read -r -a dirs <<< "${CV4J_JDK_DIRS:-/usr/lib/jvm}"
+  for dir in "${dirs[@]}"; do
+    for candidate in "$dir"/*; do
+      [ -d "$candidate" ] || continue
+      major=$(cv4j_java_major "$candidate")
+      if [ -n "$major" ] && [ "$major" -ge "$required" ] && [ "$major" -gt "$best_major" ]; then
+        best=$candidate
+        best_major=$major
+      fi
+    done
   done
   if [ -z "$best" ] && command -v javac >/dev/null 2>&1; then
     candidate=$(dirname "$(dirname "$(readlink -f "$(command -v javac)")")")
@@ -40,12 +45,14 @@ cv4j_find_jdk() {
       best=$candidate
     fi
   fi
-  [ -n "$best" ] && echo "$best"
+  if [ -n "$best" ]; then
+    echo "$best"
+  fi
 }
 
-JAVA_HOME=$(cv4j_find_jdk)
+JAVA_HOME=$(cv4j_find_jdk || true)
 if [ -z "$JAVA_HOME" ]; then
-  echo "contextvars4j needs a JDK 21 or newer: none in JAVA_HOME, /usr/lib/jvm/* or on PATH; install one (e.g. apt-get install openjdk-21-jdk-headless)." >&2
+  echo "contextvars4j needs a JDK 21 or newer: none in JAVA_HOME, ${CV4J_JDK_DIRS:-/usr/lib/jvm}/* or on PATH; install one (e.g. apt-get install openjdk-21-jdk-headless)." >&2
   exit 1
 fi
 export JAVA_HOME
