@@ -11,4 +11,5 @@ module org.contextvars4j {
 
   exports org.contextvars4j;
   exports org.contextvars4j.hamt;
+  exports org.contextvars4j.concurrent;
 }

@@ -393,6 +393,7 @@ public final class Context implements Iterable<ContextVar<?>> {
     scope = enteredBy;
     state.context = this;
     state.vars = vars;
+    state.depth++;
   }
 
   /** Exits this context, which the caller knows to be the current one on this thread. */
@@ -403,6 +404,9 @@ public final class Context implements Iterable<ContextVar<?>> {
     scope = null;
     state.context = restored;
     state.vars = restored.vars;
+    if (--state.depth == 0 && state.hasNotedCaches()) {
+      state.forgetNotedCaches();
+    }
     // Release: the next thread to enter (by CAS) sees every set made here.
     OWNER.setRelease(this, (Thread) null);
   }

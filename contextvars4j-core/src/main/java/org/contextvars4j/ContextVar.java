@@ -77,8 +77,11 @@ public final class ContextVar<T extends @Nullable Object> {
    * the value is right for that mapping) or misses and looks the value up. The worst a race can do
    * is cost a miss.
    *
-   * The cost of this design: the record keeps its mapping (and so the values in it) reachable
-   * until the variable is next looked up in another mapping.
+   * A record keeps its mapping, and so every value in it, reachable. So that a finished task's
+   * values do not outlive it in a cache, each thread notes the records it writes while a context
+   * is entered and drops them (if still in place) when its outermost entered context exits; and a
+   * reset drops a record of the mapping it undoes. A record written in a thread's base context
+   * holds only what that context held recently.
    */
 
   /** Marks "not bound" in a mapping lookup and in the cache, where {@code null} is a value. */
@@ -151,7 +154,7 @@ public final class ContextVar<T extends @Nullable Object> {
    *     no default; the message names the variable
    */
   public T get() {
-    Object value = lookup(ThreadState.current().vars);
+    Object value = lookup(ThreadState.current());
     return value != UNBOUND ? cast(value) : defaultOrThrow();
   }
 
@@ -163,13 +166,13 @@ public final class ContextVar<T extends @Nullable Object> {
    * @return the bound value (which may be {@code null}), else {@code fallback}
    */
   public T getOrDefault(T fallback) {
-    Object value = lookup(ThreadState.current().vars);
+    Object value = lookup(ThreadState.current());
     return value != UNBOUND ? cast(value) : fallback;
   }
 
   /** {@return whether this variable is bound in the current context (its default aside)} */
   public boolean isBound() {
-    return lookup(ThreadState.current().vars) != UNBOUND;
+    return lookup(ThreadState.current()) != UNBOUND;
   }
 
   /**
@@ -213,26 +216,42 @@ public final class ContextVar<T extends @Nullable Object> {
                   + " where set() was called (inside the same run/call/enter)",
               token));
     }
-    state.replaceVars(token.restore(state.vars));
+    Hamt<ContextVar<?>, Object> undone = state.vars;
+    state.replaceVars(token.restore(undone));
+    // The undone mapping holds the value being removed: a cache of it must not keep it alive.
+    Cached cached = cache;
+    if (cached != null && cached.mapping == undone) {
+      cache = null;
+    }
   }
 
   /**
-   * Returns the value of this variable in {@code mapping}, or {@link #UNBOUND}; remembers the
-   * answer for the next lookup in the same mapping.
+   * Returns the value of this variable in the thread's current mapping, or {@link #UNBOUND};
+   * remembers the answer for the next lookup in the same mapping.
    */
-  private Object lookup(Hamt<ContextVar<?>, Object> mapping) {
+  private Object lookup(ThreadState state) {
     Cached cached = cache;
-    if (cached != null && cached.mapping == mapping) {
+    if (cached != null && cached.mapping == state.vars) {
       return cached.value;
     }
-    return slowLookup(mapping);
+    return slowLookup(state);
   }
 
   // Kept out of lookup() so that the hit path stays small enough to inline.
-  private Object slowLookup(Hamt<ContextVar<?>, Object> mapping) {
+  private Object slowLookup(ThreadState state) {
+    Hamt<ContextVar<?>, Object> mapping = state.vars;
     Object value = mapping.getOrDefault(this, UNBOUND);
-    cache = new Cached(mapping, value);
+    Cached record = new Cached(mapping, value);
+    cache = record;
+    state.noteCache(this, record);
     return value;
+  }
+
+  /** Drops the cache if it is still {@code record}; a newer record, maybe another thread's, stays. */
+  void forgetCache(Object record) {
+    if (cache == record) {
+      cache = null;
+    }
   }
 
   private T defaultOrThrow() {

@@ -1,5 +1,6 @@
 package org.contextvars4j;
 
+import java.util.Arrays;
 import org.contextvars4j.hamt.Hamt;
 
 /**
@@ -23,6 +24,20 @@ final class ThreadState {
    */
   Hamt<ContextVar<?>, Object> vars;
 
+  /** How many contexts are entered on this thread and not yet exited (the base one aside). */
+  int depth;
+
+  /*
+   * The lookup caches this thread wrote while a context was entered, as (variable, record) pairs,
+   * one per variable. A variable's cache keeps its mapping, and every value in it, reachable; when
+   * the outermost entered context exits (a pooled thread finishing its task) the records this
+   * thread left behind are dropped, so a finished task's values do not outlive it in a cache.
+   */
+  private Object[] notedCaches = NO_NOTES;
+  private int notedCount;
+
+  private static final Object[] NO_NOTES = new Object[0];
+
   private ThreadState() {
     this.context = Context.base(Thread.currentThread());
     this.vars = context.vars;
@@ -30,6 +45,44 @@ final class ThreadState {
 
   static ThreadState current() {
     return STATE.get();
+  }
+
+  /** Remembers that {@code var}'s cache now holds {@code record}, written by this thread. */
+  void noteCache(ContextVar<?> var, Object record) {
+    if (depth == 0) {
+      // The base context lives as long as the thread: its values are reachable anyway.
+      return;
+    }
+    Object[] notes = notedCaches;
+    int end = 2 * notedCount;
+    for (int i = 0; i < end; i += 2) {
+      if (notes[i] == var) {
+        notes[i + 1] = record;
+        return;
+      }
+    }
+    if (end == notes.length) {
+      notes = notedCaches = Arrays.copyOf(notes, Math.max(8, 2 * notes.length));
+    }
+    notes[end] = var;
+    notes[end + 1] = record;
+    notedCount++;
+  }
+
+  /** Called when the outermost entered context exits: drops the caches noted since it was entered. */
+  void forgetNotedCaches() {
+    Object[] notes = notedCaches;
+    int end = 2 * notedCount;
+    for (int i = 0; i < end; i += 2) {
+      ((ContextVar<?>) notes[i]).forgetCache(notes[i + 1]);
+      notes[i] = null;
+      notes[i + 1] = null;
+    }
+    notedCount = 0;
+  }
+
+  boolean hasNotedCaches() {
+    return notedCount != 0;
   }
 
   /** Makes {@code mapping} the current mapping, in this state and in the current context. */

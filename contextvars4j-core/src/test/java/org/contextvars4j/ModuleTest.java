@@ -31,7 +31,8 @@ final class ModuleTest {
         .as("no package is exported to a chosen few")
         .allSatisfy(export -> assertThat(export.isQualified()).isFalse());
     assertThat(descriptor.exports().stream().map(ModuleDescriptor.Exports::source))
-        .containsExactlyInAnyOrder("org.contextvars4j", "org.contextvars4j.hamt");
+        .containsExactlyInAnyOrder(
+            "org.contextvars4j", "org.contextvars4j.hamt", "org.contextvars4j.concurrent");
     assertThat(descriptor.opens()).as("nothing is open to reflection").isEmpty();
   }
 
