@@ -5,6 +5,7 @@ import java.util.Objects;
 import java.util.UUID;
 import java.util.concurrent.ExecutorService;
 import java.util.concurrent.Executors;
+import java.util.concurrent.ScheduledExecutorService;
 import java.util.function.Supplier;
 import org.contextvars4j.ContextVar;
 
@@ -155,5 +156,41 @@ final class Demo {
   static ExecutorService newSingleThreadPool(String name) {
     return Executors.newSingleThreadExecutor(
         Thread.ofPlatform().name(THREAD_PREFIX + name + "-", 1).factory());
+  }
+
+  /**
+   * {@return a new pool with {@code threads} platform threads, named after {@link #THREAD_PREFIX}}
+   * The caller must close it.
+   *
+   * @param name the pool's name, part of its threads' names
+   * @param threads the number of threads
+   */
+  static ExecutorService newFixedPool(String name, int threads) {
+    return Executors.newFixedThreadPool(
+        threads, Thread.ofPlatform().name(THREAD_PREFIX + name + "-", 1).factory());
+  }
+
+  /**
+   * {@return a new scheduler with one platform thread, named after {@link #THREAD_PREFIX}} The
+   * caller must close it.
+   *
+   * @param name the scheduler's name, part of its thread's name
+   */
+  static ScheduledExecutorService newSingleThreadScheduler(String name) {
+    return Executors.newSingleThreadScheduledExecutor(
+        Thread.ofPlatform().name(THREAD_PREFIX + name + "-", 1).factory());
+  }
+
+  /**
+   * {@return the current thread's name, or, for a thread without one (the virtual threads of a
+   * virtual-thread-per-task executor), {@code virtual#} and its id}
+   */
+  static String threadName() {
+    Thread thread = Thread.currentThread();
+    String name = thread.getName();
+    if (!name.isEmpty()) {
+      return name;
+    }
+    return (thread.isVirtual() ? "virtual#" : "thread#") + thread.threadId();
   }
 }

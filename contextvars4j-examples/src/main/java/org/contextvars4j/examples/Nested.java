@@ -21,7 +21,7 @@ record Nested(UUID saw, UUID set, String thread) {
    * @return what it observed
    */
   static Nested run(Demo demo) {
-    String thread = Thread.currentThread().getName();
+    String thread = Demo.threadName();
     UUID saw = demo.ctx.get();
     demo.show("nested prints", saw, "on " + thread);
     demo.ctx.set(demo.newUuid());

@@ -3,7 +3,8 @@ package org.contextvars4j.examples;
 import java.util.List;
 
 /**
- * One scenario of the blog post, replayed in Java.
+ * One scenario of the walkthrough: one of the blog post's, replayed in Java, or one of Java's own
+ * traps next to its fix with {@code org.contextvars4j.concurrent}.
  *
  * <p>{@link #play} runs the scenario in the current context, prints the values it observes and the
  * verdicts computed from them, and returns them. The {@link Walkthrough} prints the header and the
@@ -11,13 +12,24 @@ import java.util.List;
  */
 interface Scenario {
 
-  /** {@return the scenario's number in the blog post, from 1} */
+  /** {@return the scenario's number in the walkthrough, from 1 (1 to 5 are the post's)} */
   int number();
+
+  /**
+   * {@return whether the scenario is one of the blog post's: then {@link #python} is what the
+   * post's code showed; otherwise it is what Python and asyncio do in the same situation}
+   */
+  default boolean fromThePost() {
+    return true;
+  }
 
   /** {@return a one-line title} */
   String title();
 
-  /** {@return what the blog post's Python code showed, in one or two sentences} */
+  /**
+   * {@return what the blog post's Python code showed, or (for the scenarios after the post's) what
+   * Python and asyncio do, in one or two sentences}
+   */
   String python();
 
   /** {@return the Java form of the scenario's key line, e.g. {@code copy.run(nested)}} */

@@ -4,10 +4,11 @@ import java.util.ArrayList;
 import java.util.List;
 import java.util.UUID;
 import java.util.concurrent.CompletableFuture;
-import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
-import java.util.function.Supplier;
 import org.contextvars4j.Context;
+import org.contextvars4j.concurrent.ContextExecutors;
+import org.contextvars4j.concurrent.ContextFutures;
+import org.contextvars4j.concurrent.ContextThreads;
 
 /**
  * Scenario 5, the fix: bind a context to the unit of work when the work is created, and run every
@@ -18,15 +19,27 @@ import org.contextvars4j.Context;
  * taken when the task is created), so the set stays inside the task; the caller and the next call
  * see the original value.
  *
- * <p>Java, with the core API and {@code java.util.concurrent} only: capture a {@link Context} when
- * the task is created (the given one, or {@link Context#copyCurrent()}), and run the task's body
- * with {@link Context#call} on the thread that runs it. The same move fixes the three traps of
- * scenario 4: the future's stage, the plain executor, and the pooled thread.
+ * <p>Java: bind a {@link Context} to the task when the task is created, and run the task's body in
+ * it on the thread that runs it.
+ *
+ * <ul>
+ *   <li>{@code create_task(coro, context=copy_ctx)}, a task given an explicit context, is {@code
+ *       pool.submit(copy.wrap(task))}: {@link Context#wrap(java.util.concurrent.Callable)} runs the
+ *       task in that very {@code Context} object on the pool's thread, so its sets are recorded in
+ *       {@code copy}.
+ *   <li>{@code create_task(coro)}, whose task runs in a copy of the caller's context taken at
+ *       creation, is {@code ContextExecutors.wrap(pool).submit(task)}.
+ * </ul>
+ *
+ * <p>The same move, with the library's helpers, fixes the three traps of scenario 4: the future's
+ * stage ({@link ContextFutures#wrap(CompletableFuture)}), the plain executor and the pooled thread
+ * ({@link ContextExecutors#wrap(ExecutorService)}), and the virtual thread ({@link
+ * ContextThreads#start}).
  */
 final class Scenario5Fix implements Scenario {
 
   /**
-   * 5a: {@code createTask(pool, copy, nested)}, the {@code create_task(..., context=copy_ctx)}
+   * 5a: {@code pool.submit(copy.wrap(nested))}, the {@code create_task(..., context=copy_ctx)}
    * analogue.
    *
    * @param outer the value {@code outer} set
@@ -56,7 +69,38 @@ final class Scenario5Fix implements Scenario {
   }
 
   /**
-   * 5b: scenario 4a's future, its stage now bound to a snapshot taken when it was attached.
+   * 5b: {@code ContextExecutors.wrap(pool).submit(nested)}, the {@code create_task(coro)} analogue:
+   * the task runs in a copy of the caller's context, taken when it was submitted.
+   *
+   * @param outer the value {@code outer} set
+   * @param task what {@code nested}, run as the task, observed
+   * @param caller the name of the caller's thread
+   * @param outerAfter {@code ctx.get()} in {@code outer} after the task finished
+   * @param nextCall what the next plain call saw
+   * @param nextTask what a second task, submitted the same way after the first, saw
+   */
+  record DefaultCopy(
+      UUID outer, Nested task, String caller, UUID outerAfter, UUID nextCall, Seen nextTask)
+      implements Outcome {
+
+    @Override
+    public List<Verdict> verdicts() {
+      return List.of(
+          new Verdict("the task ran on another thread", !task.thread().equals(caller), true),
+          new Verdict("the task first sees outer's value", task.saw().equals(outer), true),
+          new Verdict(
+              "outer still sees the original after the task", outerAfter.equals(outer), true),
+          new Verdict("the next call sees the original", nextCall.equals(outer), true),
+          new Verdict(
+              "a second task sees the original, not the first task's set",
+              nextTask.sawBound(outer),
+              true));
+    }
+  }
+
+  /**
+   * 5c: scenario 4a's future through {@link ContextFutures#wrap(CompletableFuture)}: its stage runs
+   * in a copy of the context current where it was attached.
    *
    * @param outer the value {@code outer} set
    * @param stage what {@code nested}, run as the stage, observed
@@ -76,11 +120,12 @@ final class Scenario5Fix implements Scenario {
   }
 
   /**
-   * 5c: scenario 4b and 4c again, every task bound to a snapshot of its submitter's context.
+   * 5d: scenario 4b and 4c again, through {@link ContextExecutors#wrap(ExecutorService)} and {@link
+   * ContextThreads#start}: every task runs in a copy of its submitter's context.
    *
    * @param requestA the value request A's submitter set
    * @param seenByA what request A's pool task saw before its own set
-   * @param virtual what a virtual thread, started with request A's snapshot, saw
+   * @param virtual what a virtual thread, started by {@code ContextThreads.start}, saw
    * @param requestB what request B's task, on the same pooled thread, saw
    */
   record BoundTasks(UUID requestA, Seen seenByA, Seen virtual, Seen requestB) implements Outcome {
@@ -103,14 +148,17 @@ final class Scenario5Fix implements Scenario {
    * Everything scenario 5 observed.
    *
    * @param task part 5a
-   * @param stage part 5b
-   * @param tasks part 5c
+   * @param defaultCopy part 5b
+   * @param stage part 5c
+   * @param tasks part 5d
    */
-  record Result(Task task, BoundStage stage, BoundTasks tasks) implements Outcome {
+  record Result(Task task, DefaultCopy defaultCopy, BoundStage stage, BoundTasks tasks)
+      implements Outcome {
 
     @Override
     public List<Verdict> verdicts() {
       List<Verdict> all = new ArrayList<>(task.verdicts());
+      all.addAll(defaultCopy.verdicts());
       all.addAll(stage.verdicts());
       all.addAll(tasks.verdicts());
       return List.copyOf(all);
@@ -130,59 +178,68 @@ final class Scenario5Fix implements Scenario {
   @Override
   public String python() {
     return "await asyncio.create_task(nested_async(), context=copy_ctx): the task runs in the"
-        + " context it was given; the caller and the next call see the original value.";
+        + " context it was given; the caller and the next call see the original value. Without"
+        + " context=, the task runs in a copy of the caller's context, taken at creation.";
   }
 
   @Override
   public String java() {
-    return "capture a Context when the task is created; run the task's body with"
-        + " context.call(...) on whatever thread runs it";
+    return "create_task(coro, context=copy_ctx) is pool.submit(copy.wrap(task)): the task runs in"
+        + " that Context on the pool's thread; create_task(coro) is"
+        + " ContextExecutors.wrap(pool).submit(task): it runs in a copy taken at submission";
   }
 
   @Override
   public Result play(Demo demo) throws Exception {
     try (ExecutorService pool = Demo.newSingleThreadPool("fix")) {
-      demo.line("  5a. createTask(pool, copy, nested): create_task(..., context=copy_ctx)");
+      demo.line("  5a. pool.submit(copy.wrap(nested)): create_task(nested(), context=copy_ctx)");
       Task task = task(demo, pool);
       demo.verdicts(task);
-      demo.line("  5b. 4a's future, its stage bound to a snapshot taken when it was attached");
+      demo.line(
+          "  5b. ContextExecutors.wrap(pool).submit(nested): create_task(nested()), a copy per"
+              + " task");
+      DefaultCopy defaultCopy = defaultCopy(demo, pool);
+      demo.verdicts(defaultCopy);
+      demo.line(
+          "  5c. 4a's future through ContextFutures.wrap: its stage runs where it was attached");
       BoundStage stage = boundStage(demo);
       demo.verdicts(stage);
-      demo.line("  5c. 4b and 4c again, each task bound to its submitter's snapshot");
+      demo.line("  5d. 4b and 4c again, through ContextExecutors.wrap and ContextThreads.start");
       BoundTasks tasks = boundTasks(demo, pool);
       demo.verdicts(tasks);
-      return new Result(task, stage, tasks);
+      return new Result(task, defaultCopy, stage, tasks);
     }
   }
 
-  /**
-   * Java's {@code asyncio.create_task(coro, context=context)}: the task remembers {@code context}
-   * from its creation and runs its whole body in it, on the executor's thread. Sets made by the
-   * body are recorded in {@code context}, never in the caller's context or the pool thread's.
-   *
-   * @param executor where the task runs
-   * @param context the context the task runs in, bound to the task now, at its creation
-   * @param body the task's body
-   * @param <T> the type of the result
-   * @return the task's future, completed with what {@code body} returns
-   */
-  static <T> CompletableFuture<T> createTask(Executor executor, Context context, Supplier<T> body) {
-    return CompletableFuture.supplyAsync(() -> context.call(body::get), executor);
-  }
-
-  private Task task(Demo demo, Executor pool) {
+  private Task task(Demo demo, ExecutorService pool) throws Exception {
     UUID original = demo.newUuid();
     demo.ctx.set(original);
     demo.show("outer sets, prints", original);
     Context copy = Context.copyCurrent();
-    // Python: await asyncio.create_task(nested_async(), context=copy_ctx)
-    Nested task = createTask(pool, copy, () -> Nested.run(demo)).join();
+    // Python: await asyncio.create_task(nested_async(), context=copy_ctx). copy.wrap(...) runs the
+    // task in that very Context object, on the pool's thread: its set is recorded in copy.
+    Nested task = pool.submit(copy.wrap(() -> Nested.run(demo))).get();
     UUID after = demo.ctx.get();
     demo.show("outer, after the task, sees", after);
     UUID next = nextCall(demo);
     UUID copyAfter = copy.get(demo.ctx);
     demo.show("copy.get(ctx) at the end", copyAfter);
-    return new Task(original, task, Thread.currentThread().getName(), after, next, copyAfter);
+    return new Task(original, task, Demo.threadName(), after, next, copyAfter);
+  }
+
+  private DefaultCopy defaultCopy(Demo demo, ExecutorService pool) throws Exception {
+    ExecutorService tasks = ContextExecutors.wrap(pool); // closed with pool
+    UUID original = demo.newUuid();
+    demo.ctx.set(original);
+    demo.show("outer sets, prints", original);
+    // Python: await asyncio.create_task(nested_async()): the task gets a copy of this context.
+    Nested task = tasks.submit(() -> Nested.run(demo)).get();
+    UUID after = demo.ctx.get();
+    demo.show("outer, after the task, sees", after);
+    UUID next = nextCall(demo);
+    Seen nextTask = tasks.submit(() -> Seen.now(demo.ctx, null)).get();
+    demo.show("a second task prints", nextTask);
+    return new DefaultCopy(original, task, Demo.threadName(), after, next, nextTask);
   }
 
   private BoundStage boundStage(Demo demo) {
@@ -192,10 +249,10 @@ final class Scenario5Fix implements Scenario {
     Context copy = Context.copyCurrent();
     CompletableFuture<UUID> created =
         copy.call(() -> CompletableFuture.completedFuture(demo.ctx.get()));
-    // The stage is the unit of work: capture the context when it is attached (asyncio's default,
-    // a copy of the caller's context at task creation), and run its function inside it.
-    Context snapshot = Context.copyCurrent();
-    Nested stage = created.thenApply(ignored -> snapshot.call(() -> Nested.run(demo))).join();
+    // The stage is the unit of work: ContextFutures.wrap makes every stage attached to the future
+    // run in a copy of the context current where it is attached (asyncio: add_done_callback
+    // copies the context at registration). Attached here, it runs in a copy of outer's context.
+    Nested stage = ContextFutures.wrap(created).thenApply(ignored -> Nested.run(demo)).join();
     UUID after = demo.ctx.get();
     demo.show("outer, after the stage, sees", after);
     UUID next = nextCall(demo);
@@ -215,40 +272,38 @@ final class Scenario5Fix implements Scenario {
   private Seen requestA(Demo demo, ExecutorService pool, UUID value) throws Exception {
     demo.ctx.set(value);
     demo.show("request A's submitter sets", value);
-    Context snapshot = Context.copyCurrent(); // captured when the task is created
+    UUID own = demo.newUuid();
+    // The task runs in a copy of this context, taken now, at submission.
     Seen seen =
-        pool.submit(
-                () ->
-                    snapshot.call(
-                        () -> {
-                          Seen before = Seen.now(demo.ctx, null);
-                          // As in 4c, the handler sets and never cleans up: it sets the snapshot.
-                          demo.ctx.set(demo.newUuid());
-                          return before;
-                        }))
+        ContextExecutors.wrap(pool)
+            .submit(
+                () -> {
+                  Seen before = Seen.now(demo.ctx, null);
+                  // As in 4c, the handler sets and never cleans up: it sets its own copy.
+                  demo.ctx.set(own);
+                  return before;
+                })
             .get();
     demo.show("request A's pool task: ctx.get()", seen);
     return seen;
   }
 
-  /** A virtual thread whose body runs in a snapshot of its starter's context. */
+  /** A virtual thread whose body runs in a copy of its starter's context. */
   private Seen virtualThread(Demo demo, UUID value) throws InterruptedException {
     demo.ctx.set(value);
-    Context snapshot = Context.copyCurrent();
     Seen[] seen = new Seen[1];
     Thread virtual =
-        Thread.ofVirtual()
-            .name(Demo.THREAD_PREFIX + "virtual")
-            .start(() -> snapshot.run(() -> seen[0] = Seen.now(demo.ctx, null)));
+        ContextThreads.start(
+            Thread.ofVirtual().name(Demo.THREAD_PREFIX + "virtual"),
+            () -> seen[0] = Seen.now(demo.ctx, null));
     virtual.join(); // join() makes the array write visible here
-    demo.show("virtual thread (snapshot.run)", seen[0]);
+    demo.show("virtual thread (ContextThreads.start)", seen[0]);
     return seen[0];
   }
 
   /** Request B: sets nothing; its task runs on the pooled thread request A's task ran on. */
   private Seen requestB(Demo demo, ExecutorService pool) throws Exception {
-    Context snapshot = Context.copyCurrent();
-    Seen seen = pool.submit(() -> snapshot.call(() -> Seen.now(demo.ctx, null))).get();
+    Seen seen = ContextExecutors.wrap(pool).submit(() -> Seen.now(demo.ctx, null)).get();
     demo.show("request B's pool task: ctx.get()", seen);
     return seen;
   }

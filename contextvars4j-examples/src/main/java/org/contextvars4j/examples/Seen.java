@@ -25,7 +25,7 @@ record Seen(String thread, boolean bound, UUID value, UUID threadLocal) {
    */
   static Seen now(ContextVar<UUID> ctx, ThreadLocal<UUID> threadLocal) {
     return new Seen(
-        Thread.currentThread().getName(),
+        Demo.threadName(),
         ctx.isBound(),
         ctx.get(),
         threadLocal == null ? null : threadLocal.get());

@@ -19,7 +19,9 @@ import org.junit.jupiter.api.Test;
 
 /**
  * Runs the walkthrough's scenarios and checks that each behaves as the blog post says: scenarios 1
- * to 3 and 5 share or isolate as described, scenario 4 shows the leak (and the lost values).
+ * to 3 and 5 share or isolate as described, scenario 4 shows the leak (and the lost values); and
+ * that scenarios 6 to 9 show each Java trap (lost values, leaks) next to its fix with {@code
+ * org.contextvars4j.concurrent} (the submitter's values carried, nothing leaked).
  *
  * <p>Each scenario is checked twice over: on the values it observed (which uuid equals which), and
  * on the verdicts it printed, which are computed from those values by the main code.
@@ -185,6 +187,39 @@ final class WalkthroughTest {
   }
 
   @Test
+  void scenario5_createTaskWithContext_isCopyWrapOnThePool() throws Exception {
+    Walkthrough.play(new Scenario5Fix(), demo);
+
+    assertThat(printed())
+        .contains(
+            "In Java:       create_task(coro, context=copy_ctx) is pool.submit(copy.wrap(task))",
+            "  5a. pool.submit(copy.wrap(nested)): create_task(nested(), context=copy_ctx)",
+            "  5b. ContextExecutors.wrap(pool).submit(nested): create_task(nested()), a copy per"
+                + " task");
+  }
+
+  @Test
+  void scenario5_defaultCopy_eachTaskGetsACopyOfTheSubmittersContext() throws Exception {
+    var copied = scenario5().defaultCopy();
+
+    assertThat(copied.task().thread()).startsWith(Demo.THREAD_PREFIX + "fix-");
+    assertThat(copied.task().saw()).isEqualTo(copied.outer());
+    assertThat(copied.task().set()).isNotEqualTo(copied.outer());
+    assertThat(List.of(copied.outerAfter(), copied.nextCall())).containsOnly(copied.outer());
+    assertThat(copied.nextTask().thread()).isEqualTo(copied.task().thread());
+    assertThat(copied.nextTask().sawBound(copied.outer()))
+        .as("the second task, on the same thread, sees the submitter's value, not the first's set")
+        .isTrue();
+    assertThat(answers(copied))
+        .containsExactly(
+            tuple("the task ran on another thread", true),
+            tuple("the task first sees outer's value", true),
+            tuple("outer still sees the original after the task", true),
+            tuple("the next call sees the original", true),
+            tuple("a second task sees the original, not the first task's set", true));
+  }
+
+  @Test
   void scenario5_stageBoundToASnapshot_keepsTheSetInsideTheStage() throws Exception {
     var stage = scenario5().stage();
 
@@ -218,18 +253,288 @@ final class WalkthroughTest {
             tuple("request B sees a value left by request A", false));
   }
 
+  /* ---- scenario 6 ---- */
+
+  @Test
+  void scenario6_plainPool_losesTheValueAndLeaksItToTheNextRequest() throws Exception {
+    var plain = scenario6().plain();
+
+    Seen taskA = plain.taskA().saw();
+    assertThat(taskA.thread()).isEqualTo(Demo.THREAD_PREFIX + "exec-1");
+    assertThat(taskA.bound()).as("the pool thread never had the submitter's context").isFalse();
+    assertThat(taskA.value()).isEqualTo(defaultValue());
+    assertThat(plain.submitterAfter()).isEqualTo(plain.requestA());
+    assertThat(plain.requestB().thread()).isEqualTo(taskA.thread());
+    assertThat(plain.requestB().sawBound(plain.taskA().set())).isTrue();
+    assertThat(answers(plain))
+        .containsExactly(
+            tuple("request A's task sees its submitter's value", false),
+            tuple("request A's submitter still sees its own value after the task", true),
+            tuple("both requests' tasks ran on the same pooled thread", true),
+            tuple("request B's task sees the value request A's task set", true));
+  }
+
+  @Test
+  void scenario6_wrappedPool_carriesTheValueAndLeaksNothing() throws Exception {
+    var wrapped = scenario6().wrapped();
+
+    Seen taskA = wrapped.taskA().saw();
+    assertThat(taskA.thread())
+        .as("the same pool thread the plain tasks ran on")
+        .isEqualTo(Demo.THREAD_PREFIX + "exec-1");
+    assertThat(taskA.sawBound(wrapped.requestA())).isTrue();
+    assertThat(wrapped.submitterAfter()).isEqualTo(wrapped.requestA());
+    assertThat(wrapped.requestB().thread()).isEqualTo(taskA.thread());
+    assertThat(wrapped.requestB().bound())
+        .as("request B set nothing, and the thread's leftover from 6a is not seen either")
+        .isFalse();
+    assertThat(wrapped.requestB().value()).isEqualTo(defaultValue());
+    assertThat(answers(wrapped))
+        .containsExactly(
+            tuple("request A's task sees its submitter's value", true),
+            tuple("request A's submitter still sees its own value after the task", true),
+            tuple("both requests' tasks ran on the same pooled thread", true),
+            tuple("request B's task sees the value request A's task set", false));
+  }
+
+  @Test
+  void scenario6_plainPeriodicTask_eachRunSeesThePreviousRunsSet() throws Exception {
+    var periodic = scenario6().plainPeriodic();
+
+    List<Work> runs = periodic.runs();
+    assertThat(runs).hasSize(Scenario6Executors.RUNS);
+    assertThat(runs.stream().map(run -> run.saw().thread()))
+        .containsOnly(Demo.THREAD_PREFIX + "sched-1");
+    assertThat(runs.getFirst().saw().bound()).isFalse();
+    for (int i = 1; i < runs.size(); i++) {
+      assertThat(runs.get(i).saw().sawBound(runs.get(i - 1).set())).as("run %d", i + 1).isTrue();
+    }
+    assertThat(periodic.schedulerAfter()).isEqualTo(periodic.scheduler());
+    assertThat(answers(periodic))
+        .containsExactly(
+            tuple("every run sees the scheduler's value", false),
+            tuple("a run sees the previous run's set", true),
+            tuple("the scheduling code still sees its own value", true));
+  }
+
+  @Test
+  void scenario6_wrappedPeriodicTask_eachRunStartsFromTheCapturedValue() throws Exception {
+    var periodic = scenario6().wrappedPeriodic();
+
+    List<Work> runs = periodic.runs();
+    assertThat(runs).hasSize(Scenario6Executors.RUNS);
+    assertThat(runs).allMatch(run -> run.saw().sawBound(periodic.scheduler()));
+    assertThat(runs.stream().map(Work::set)).doesNotHaveDuplicates();
+    assertThat(periodic.schedulerAfter()).isEqualTo(periodic.scheduler());
+    assertThat(answers(periodic))
+        .containsExactly(
+            tuple("every run sees the scheduler's value", true),
+            tuple("a run sees the previous run's set", false),
+            tuple("the scheduling code still sees its own value", true));
+  }
+
+  /* ---- scenario 7 ---- */
+
+  @Test
+  void scenario7_plainFuture_stageAttachedOutsideTheCopy_leaksToTheCaller() throws Exception {
+    var plain = scenario7().plainOutside();
+
+    assertThat(plain.supplier().thread()).isEqualTo(Demo.THREAD_PREFIX + "cfplain-1");
+    assertThat(plain.supplier().bound())
+        .as("the supplier ran in the pool thread's context")
+        .isFalse();
+    assertThat(plain.stage().saw().thread()).isEqualTo(Thread.currentThread().getName());
+    assertThat(plain.stage().saw().sawBound(plain.outer())).isTrue();
+    assertThat(plain.outerAfter()).isEqualTo(plain.stage().set());
+    assertThat(answers(plain))
+        .containsExactly(
+            tuple("the supplier sees the value where the future was created", false),
+            tuple("the stage sees the value where it was attached", true),
+            tuple("the stage's set leaked to the caller", true));
+  }
+
+  @Test
+  void scenario7_contextFutures_supplierSeesItsCreatorStageSeesItsAttacher() throws Exception {
+    var fixed = scenario7().libraryOutside();
+
+    assertThat(fixed.supplier().thread()).isEqualTo(Demo.THREAD_PREFIX + "cffix-1");
+    assertThat(fixed.supplier().sawBound(fixed.inner())).isTrue();
+    assertThat(fixed.inner()).isNotEqualTo(fixed.outer());
+    assertThat(fixed.stage().saw().thread()).isEqualTo(Thread.currentThread().getName());
+    assertThat(fixed.stage().saw().sawBound(fixed.outer())).isTrue();
+    assertThat(fixed.outerAfter()).isEqualTo(fixed.outer());
+    assertThat(answers(fixed))
+        .containsExactly(
+            tuple("the supplier sees the value where the future was created", true),
+            tuple("the stage sees the value where it was attached", true),
+            tuple("the stage's set leaked to the caller", false));
+  }
+
+  @Test
+  void scenario7_plainFuture_completedElsewhere_stageRunsInTheCompletersContext()
+      throws Exception {
+    var plain = scenario7().plainElsewhere();
+
+    assertThat(plain.completer()).isEqualTo(Demo.THREAD_PREFIX + "cfplain-1");
+    assertThat(plain.stage().saw().thread()).isEqualTo(plain.completer());
+    assertThat(plain.stage().saw().bound()).isFalse();
+    assertThat(plain.attacherAfter()).isEqualTo(plain.attacher());
+    assertThat(plain.nextTask().sawBound(plain.stage().set())).isTrue();
+    assertThat(answers(plain))
+        .containsExactly(
+            tuple("the stage ran on the completing thread", true),
+            tuple("the stage sees the value where it was attached", false),
+            tuple("the attaching code still sees its own value", true),
+            tuple("the stage's set stayed on the completing thread for its next task", true));
+  }
+
+  @Test
+  void scenario7_wrappedFuture_completedElsewhere_stageRunsInACopyOfTheAttachersContext()
+      throws Exception {
+    var fixed = scenario7().libraryElsewhere();
+
+    assertThat(fixed.completer()).isEqualTo(Demo.THREAD_PREFIX + "cffix-1");
+    assertThat(fixed.stage().saw().thread()).isEqualTo(fixed.completer());
+    assertThat(fixed.stage().saw().sawBound(fixed.attacher())).isTrue();
+    assertThat(fixed.attacherAfter()).isEqualTo(fixed.attacher());
+    assertThat(fixed.nextTask().bound()).isFalse();
+    assertThat(answers(fixed))
+        .containsExactly(
+            tuple("the stage ran on the completing thread", true),
+            tuple("the stage sees the value where it was attached", true),
+            tuple("the attaching code still sees its own value", true),
+            tuple("the stage's set stayed on the completing thread for its next task", false));
+  }
+
+  /* ---- scenario 8 ---- */
+
+  @Test
+  void scenario8_plainVirtualThreads_startInAnEmptyContext() throws Exception {
+    var plain = scenario8().plain();
+
+    assertThat(plain.thread().thread()).isEqualTo(Demo.THREAD_PREFIX + "virtual");
+    assertThat(plain.task().thread()).startsWith("virtual#");
+    for (Seen seen : List.of(plain.thread(), plain.task())) {
+      assertThat(seen.bound()).as("ctx bound on %s", seen.thread()).isFalse();
+      assertThat(seen.value()).isEqualTo(defaultValue());
+    }
+    assertThat(answers(plain))
+        .containsExactly(
+            tuple("Thread.ofVirtual().start(...) sees the starter's value", false),
+            tuple(
+                "a task of Executors.newVirtualThreadPerTaskExecutor() sees the submitter's value",
+                false));
+  }
+
+  @Test
+  void scenario8_contextThreads_carryTheStartersValue_capturedAtUnstarted() throws Exception {
+    var threads = scenario8().threads();
+
+    assertThat(threads.thread().saw().thread()).isEqualTo(Demo.THREAD_PREFIX + "virtual");
+    assertThat(threads.thread().saw().sawBound(threads.starter())).isTrue();
+    assertThat(threads.starterAfter()).isEqualTo(threads.starter());
+    assertThat(threads.atUnstarted()).isNotEqualTo(threads.atStart());
+    assertThat(threads.unstarted().sawBound(threads.atUnstarted())).isTrue();
+    assertThat(answers(threads))
+        .containsExactly(
+            tuple("ContextThreads.start(Thread.ofVirtual(), ...) sees the starter's value", true),
+            tuple("the thread's set reaches the starter", false),
+            tuple("ContextThreads.unstarted captures at unstarted(), not at start()", true));
+  }
+
+  @Test
+  void scenario8_contextVirtualThreadPerTaskExecutor_givesEachTaskACopy() throws Exception {
+    var perTask = scenario8().executor();
+
+    assertThat(perTask.first().saw().thread()).startsWith("virtual#");
+    assertThat(perTask.first().saw().sawBound(perTask.submitter())).isTrue();
+    assertThat(perTask.second().sawBound(perTask.submitter())).isTrue();
+    assertThat(answers(perTask))
+        .containsExactly(
+            tuple(
+                "each task of ContextExecutors' virtual-thread executor sees the submitter's value",
+                true),
+            tuple("the second task sees the first task's set", false));
+  }
+
+  /* ---- scenario 9 ---- */
+
+  @Test
+  void scenario9_ctxWrap_runsInThatVeryContext() throws Exception {
+    var same = scenario9().sameObject();
+
+    assertThat(same.first().saw().thread()).isEqualTo(Demo.THREAD_PREFIX + "same-1");
+    assertThat(same.first().saw().sawBound(same.caller())).isTrue();
+    assertThat(same.second().thread())
+        .as("another thread: the set travelled in the Context object, not in the thread")
+        .isEqualTo(Demo.THREAD_PREFIX + "same-2");
+    assertThat(same.second().sawBound(same.first().set())).isTrue();
+    assertThat(same.inCtx()).isEqualTo(same.first().set());
+    assertThat(same.callerAfter()).isEqualTo(same.caller());
+    assertThat(answers(same))
+        .containsExactly(
+            tuple("the task sees ctx's value", true),
+            tuple("ctx.get(var) shows the task's set afterwards", true),
+            tuple("the next task wrapped with ctx sees the first task's set", true),
+            tuple("the caller's own context sees the task's set", false));
+  }
+
+  @Test
+  void scenario9_ctxWrap_twoAtOnce_isTheAlreadyEnteredError() throws Exception {
+    var atOnce = scenario9().atOnce();
+
+    assertThat(atOnce.failure())
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("already entered on thread \"" + Demo.THREAD_PREFIX + "once-1\"");
+    assertThat(atOnce.firstCompleted()).isTrue();
+    assertThat(answers(atOnce))
+        .containsExactly(
+            tuple("the second task fails with IllegalStateException: already entered", true),
+            tuple("the first task completes", true));
+    assertThat(printed())
+        .contains("    the second task threw:  java.lang.IllegalStateException: Context@");
+  }
+
+  @Test
+  void scenario9_executorWrapper_givesEachOfTwoConcurrentTasksItsOwnCopy() throws Exception {
+    var copies = scenario9().copies();
+
+    assertThat(copies.failure()).isNull();
+    assertThat(copies.a().saw().thread()).isEqualTo(Demo.THREAD_PREFIX + "copy-1");
+    assertThat(copies.b().saw().thread()).isEqualTo(Demo.THREAD_PREFIX + "copy-2");
+    for (var task : List.of(copies.a(), copies.b())) {
+      assertThat(task.saw().sawBound(copies.submitter())).isTrue();
+      assertThat(task.afterBoth()).isEqualTo(task.set());
+    }
+    assertThat(copies.a().set()).isNotEqualTo(copies.b().set());
+    assertThat(copies.submitterAfter()).isEqualTo(copies.submitter());
+    assertThat(answers(copies))
+        .containsExactly(
+            tuple("both tasks run at the same time", true),
+            tuple("each task first sees the submitter's value", true),
+            tuple("each task sees its own set after both set", true),
+            tuple("the submitter sees a task's set", false));
+  }
+
   /* ---- the whole walkthrough ---- */
 
   @Test
   void run_printsEveryScenarioInOrder_withTheVerdictsItReturns() throws Exception {
     List<Scenario.Outcome> outcomes = Walkthrough.run(out, new CountingUuids());
 
-    assertThat(outcomes).hasSize(5);
+    assertThat(outcomes).hasSize(9);
     List<String> lines = printed().lines().toList();
     assertThat(
             lines.stream().filter(line -> line.startsWith("== ")).map(line -> line.substring(0, 5)))
-        .containsExactly("== 1.", "== 2.", "== 3.", "== 4.", "== 5.");
+        .containsExactly(
+            "== 1.", "== 2.", "== 3.", "== 4.", "== 5.", "== 6.", "== 7.", "== 8.", "== 9.");
     assertThat(lines.stream().filter(line -> line.startsWith("Python showed: "))).hasSize(5);
+    assertThat(lines.stream().filter(line -> line.startsWith("Python does:   "))).hasSize(4);
+    int beyond = lines.indexOf(Walkthrough.BEYOND_THE_POST);
+    assertThat(beyond)
+        .as("the post's scenarios first, then the line that leads to Java's own traps")
+        .isGreaterThan(indexOfHeader(lines, "== 5."))
+        .isLessThan(indexOfHeader(lines, "== 6."));
     List<String> expectedVerdictLines =
         outcomes.stream()
             .flatMap(outcome -> outcome.verdicts().stream())
@@ -240,18 +545,26 @@ final class WalkthroughTest {
         .containsExactlyElementsOf(expectedVerdictLines);
     assertThat(lines.getLast())
         .isEqualTo(
-            "%d of %d verdicts as in the blog post: yes"
+            "%d of %d verdicts as expected: yes"
                 .formatted(expectedVerdictLines.size(), expectedVerdictLines.size()));
     assertThat(lines).noneMatch(line -> line.length() > Demo.WIDTH);
   }
 
   @RepeatedTest(20)
-  void run_withRandomUuids_everyVerdictIsAsInThePost() throws Exception {
+  void run_withRandomUuids_everyVerdictIsAsExpected() throws Exception {
     List<Scenario.Outcome> outcomes = Walkthrough.run(out, UUID::randomUUID);
 
     assertThat(outcomes.stream().flatMap(outcome -> outcome.verdicts().stream()))
-        .hasSize(32)
-        .allSatisfy(verdict -> assertThat(verdict.matchesBlog()).as(verdict.line()).isTrue());
+        .hasSize(82)
+        .allSatisfy(verdict -> assertThat(verdict.asExpected()).as(verdict.line()).isTrue());
+  }
+
+  @Test
+  void verdict_thatDiffersFromTheExpectedAnswer_isFlagged() {
+    assertThat(new Verdict("claim", true, true).line()).isEqualTo("claim: yes");
+    assertThat(new Verdict("claim", false, false).line()).isEqualTo("claim: no");
+    assertThat(new Verdict("claim", false, true).line())
+        .isEqualTo("claim: no   <-- UNEXPECTED: expected yes");
   }
 
   @Test
@@ -282,6 +595,32 @@ final class WalkthroughTest {
 
   private Scenario5Fix.Result scenario5() throws Exception {
     return (Scenario5Fix.Result) Walkthrough.play(new Scenario5Fix(), demo);
+  }
+
+  private Scenario6Executors.Result scenario6() throws Exception {
+    return (Scenario6Executors.Result) Walkthrough.play(new Scenario6Executors(), demo);
+  }
+
+  private Scenario7Futures.Result scenario7() throws Exception {
+    return (Scenario7Futures.Result) Walkthrough.play(new Scenario7Futures(), demo);
+  }
+
+  private Scenario8VirtualThreads.Result scenario8() throws Exception {
+    return (Scenario8VirtualThreads.Result) Walkthrough.play(new Scenario8VirtualThreads(), demo);
+  }
+
+  private Scenario9SameContextOrCopies.Result scenario9() throws Exception {
+    return (Scenario9SameContextOrCopies.Result)
+        Walkthrough.play(new Scenario9SameContextOrCopies(), demo);
+  }
+
+  private static int indexOfHeader(List<String> lines, String prefix) {
+    for (int i = 0; i < lines.size(); i++) {
+      if (lines.get(i).startsWith(prefix)) {
+        return i;
+      }
+    }
+    throw new AssertionError("no line starts with " + prefix);
   }
 
   /** {@return ctx's default, read where ctx is not bound: in a new, empty context} */
