@@ -404,8 +404,14 @@ public final class Context implements Iterable<ContextVar<?>> {
     scope = null;
     state.context = restored;
     state.vars = restored.vars;
-    if (--state.depth == 0 && state.hasNotedCaches()) {
-      state.forgetNotedCaches();
+    int depth = --state.depth;
+    if (state.hasNotedCaches()) {
+      if (depth == 0) {
+        state.forgetNotedCaches();
+      } else {
+        // A nested exit: the exited context's values must not outlive it in a cache.
+        state.forgetNotedCachesExcept(restored.vars);
+      }
     }
     // Release: the next thread to enter (by CAS) sees every set made here.
     OWNER.setRelease(this, (Thread) null);

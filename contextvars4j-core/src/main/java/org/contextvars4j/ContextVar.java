@@ -56,7 +56,12 @@ import org.jspecify.annotations.Nullable;
  *     lookup as an immutable (mapping, value) record, which is valid as long as the thread's
  *     current mapping is that very mapping. Otherwise it costs one trie lookup, {@code
  *     O(log32 n)} for {@code n} bound variables. {@link #set} costs {@code O(log32 n)} and shares
- *     all untouched structure with the previous mapping.
+ *     all untouched structure with the previous mapping. The cache never keeps a value alive
+ *     past the {@link Context#run run}, {@link Context#call call} or {@link Context#enter scope}
+ *     it was read in (so never past a task of the {@code org.contextvars4j.concurrent} wrappers),
+ *     nor past a {@link #reset}. In a thread's own base context, which never exits, the value
+ *     last read through a variable may stay reachable until that variable is next read in another
+ *     context: one value per variable at most.
  * @param <T> the type of the variable's value
  * @since 0.1
  */
@@ -79,9 +84,10 @@ public final class ContextVar<T extends @Nullable Object> {
    *
    * A record keeps its mapping, and so every value in it, reachable. So that a finished task's
    * values do not outlive it in a cache, each thread notes the records it writes while a context
-   * is entered and drops them (if still in place) when its outermost entered context exits; and a
-   * reset drops a record of the mapping it undoes. A record written in a thread's base context
-   * holds only what that context held recently.
+   * is entered and drops them (if still in place) when its outermost entered context exits; a
+   * nested exit drops those of every mapping but the one it returns to, and a reset those of the
+   * mapping it undoes. A record written in a thread's base context holds only what that context
+   * held recently.
    */
 
   /** Marks "not bound" in a mapping lookup and in the cache, where {@code null} is a value. */
@@ -223,6 +229,10 @@ public final class ContextVar<T extends @Nullable Object> {
     if (cached != null && cached.mapping == undone) {
       cache = null;
     }
+    // So must this thread's noted records of it, of this variable or another one read meanwhile.
+    if (state.hasNotedCaches()) {
+      state.forgetNotedCachesOf(undone);
+    }
   }
 
   /**
@@ -245,6 +255,11 @@ public final class ContextVar<T extends @Nullable Object> {
     cache = record;
     state.noteCache(this, record);
     return value;
+  }
+
+  /** {@return the mapping of a lookup record that {@link #slowLookup} noted} */
+  static Hamt<ContextVar<?>, Object> mappingOf(Object record) {
+    return ((Cached) record).mapping;
   }
 
   /** Drops the cache if it is still {@code record}; a newer record, maybe another thread's, stays. */

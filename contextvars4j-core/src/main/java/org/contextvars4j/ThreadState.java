@@ -85,6 +85,43 @@ final class ThreadState {
     return notedCount != 0;
   }
 
+  /**
+   * Called when a nested context exits back to {@code kept}: drops the noted caches of every other
+   * mapping. Those hold the exited context's values, which must not outlive it while the outer
+   * context goes on; caches of {@code kept} stay, as they are valid again.
+   */
+  void forgetNotedCachesExcept(Hamt<ContextVar<?>, Object> kept) {
+    forgetNotedCaches(kept, false);
+  }
+
+  /**
+   * Called when a reset undoes {@code undone}: drops the noted caches of that mapping, whichever
+   * variable wrote them, since it holds the value that was reset.
+   */
+  void forgetNotedCachesOf(Hamt<ContextVar<?>, Object> undone) {
+    forgetNotedCaches(undone, true);
+  }
+
+  /** Drops the noted caches whose mapping is ({@code of}) or is not ({@code !of}) {@code mapping}. */
+  private void forgetNotedCaches(Hamt<ContextVar<?>, Object> mapping, boolean of) {
+    Object[] notes = notedCaches;
+    int end = 2 * notedCount;
+    int kept = 0;
+    for (int i = 0; i < end; i += 2) {
+      ContextVar<?> var = (ContextVar<?>) notes[i];
+      Object record = notes[i + 1];
+      if ((ContextVar.mappingOf(record) == mapping) == of) {
+        var.forgetCache(record);
+      } else {
+        notes[kept] = var;
+        notes[kept + 1] = record;
+        kept += 2;
+      }
+    }
+    Arrays.fill(notes, kept, end, null);
+    notedCount = kept / 2;
+  }
+
   /** Makes {@code mapping} the current mapping, in this state and in the current context. */
   void replaceVars(Hamt<ContextVar<?>, Object> mapping) {
     vars = mapping;

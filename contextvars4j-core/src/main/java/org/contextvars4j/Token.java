@@ -38,10 +38,12 @@ public final class Token<T extends @Nullable Object> implements AutoCloseable {
 
   /*
    * The mappings just before and just after the set. When the current mapping is still `after`,
-   * nothing has been set since, and the reset is `before` itself: O(1), no trie update.
+   * nothing has been set since, and the reset is `before` itself: O(1), no trie update. Dropped
+   * once the token is used: a used token that is still held must not keep the value it set (in
+   * `after`) or every older value (in `before`) alive.
    */
-  private final Hamt<ContextVar<?>, Object> before;
-  private final Hamt<ContextVar<?>, Object> after;
+  private @Nullable Hamt<ContextVar<?>, Object> before;
+  private @Nullable Hamt<ContextVar<?>, Object> after;
 
   // Plain: a token is used only by the thread on which its context is current.
   private boolean used;
@@ -138,14 +140,17 @@ public final class Token<T extends @Nullable Object> implements AutoCloseable {
   /** Returns the mapping {@code current} with this set undone, and uses this token up. */
   Hamt<ContextVar<?>, Object> restore(Hamt<ContextVar<?>, Object> current) {
     Hamt<ContextVar<?>, Object> restored;
-    if (current == after) {
-      restored = before;
+    Hamt<ContextVar<?>, Object> beforeSet = before;
+    if (current == after && beforeSet != null) {
+      restored = beforeSet;
     } else if (oldValue == ContextVar.UNBOUND) {
       restored = current.without(var);
     } else {
       restored = current.with(var, oldValue);
     }
     used = true;
+    before = null;
+    after = null;
     return restored;
   }
 }

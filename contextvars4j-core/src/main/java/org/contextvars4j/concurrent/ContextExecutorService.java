@@ -54,7 +54,9 @@ class ContextExecutorService implements ExecutorService {
   public <T extends @Nullable Object> List<Future<T>> invokeAll(
       Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
       throws InterruptedException {
-    return delegate.invokeAll(captureAll(tasks), timeout, unit);
+    List<Callable<T>> captured = captureAll(tasks);
+    Objects.requireNonNull(unit, "unit");
+    return delegate.invokeAll(captured, timeout, unit);
   }
 
   @Override
@@ -67,7 +69,9 @@ class ContextExecutorService implements ExecutorService {
   public <T extends @Nullable Object> T invokeAny(
       Collection<? extends Callable<T>> tasks, long timeout, TimeUnit unit)
       throws InterruptedException, ExecutionException, TimeoutException {
-    return delegate.invokeAny(captureAll(tasks), timeout, unit);
+    List<Callable<T>> captured = captureAll(tasks);
+    Objects.requireNonNull(unit, "unit");
+    return delegate.invokeAny(captured, timeout, unit);
   }
 
   /** One copy per task: tasks of one call may run at the same time. */
@@ -109,6 +113,7 @@ class ContextExecutorService implements ExecutorService {
 
   @Override
   public boolean awaitTermination(long timeout, TimeUnit unit) throws InterruptedException {
+    Objects.requireNonNull(unit, "unit");
     return delegate.awaitTermination(timeout, unit);
   }
 

@@ -1,6 +1,7 @@
 package org.contextvars4j.concurrent;
 
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.CompletionException;
 import java.util.concurrent.CompletionStage;
 import java.util.concurrent.Executor;
 import java.util.function.BiConsumer;
@@ -36,10 +37,21 @@ class ContextFuture<T extends @Nullable Object> extends CompletableFuture<T> {
     return stage;
   }
 
-  /** Completes {@code target} with this future's outcome, as it is, when this future completes. */
+  /**
+   * Completes {@code target} with this future's outcome when this future completes, a failure
+   * wrapped in a {@link CompletionException} as the JDK's {@code minimalCompletionStage()} and
+   * {@code toCompletableFuture()} of a minimal stage specify ("completes exceptionally with a
+   * CompletionException with this exception as cause").
+   */
   final void relayTo(ContextFuture<T> target) {
     // CompletableFuture's own whenComplete: copying an outcome needs no context.
-    super.whenComplete(target::completeFrom);
+    super.whenComplete(
+        (value, failure) ->
+            target.completeFrom(
+                value,
+                failure == null || failure instanceof CompletionException
+                    ? failure
+                    : new CompletionException(failure)));
   }
 
   /** As {@link CompletableFuture#completeAsync(Supplier, Executor)}, the supplier in a copy. */

@@ -23,19 +23,24 @@ final class ContextScheduledExecutorService extends ContextExecutorService
 
   @Override
   public ScheduledFuture<?> schedule(Runnable command, long delay, TimeUnit unit) {
-    return delegate.schedule(Captured.runnable(command, "command"), delay, unit);
+    ContextTask task = Captured.runnable(command, "command");
+    Objects.requireNonNull(unit, "unit");
+    return delegate.schedule(task, delay, unit);
   }
 
   @Override
   public <V extends @Nullable Object> ScheduledFuture<V> schedule(
       Callable<V> callable, long delay, TimeUnit unit) {
-    return delegate.schedule(Captured.callable(callable, "callable"), delay, unit);
+    Callable<V> task = Captured.callable(callable, "callable");
+    Objects.requireNonNull(unit, "unit");
+    return delegate.schedule(task, delay, unit);
   }
 
   @Override
   public ScheduledFuture<?> scheduleAtFixedRate(
       Runnable command, long initialDelay, long period, TimeUnit unit) {
     Objects.requireNonNull(command, "command");
+    Objects.requireNonNull(unit, "unit");
     return delegate.scheduleAtFixedRate(ContextTask.reusable(command), initialDelay, period, unit);
   }
 
@@ -43,6 +48,7 @@ final class ContextScheduledExecutorService extends ContextExecutorService
   public ScheduledFuture<?> scheduleWithFixedDelay(
       Runnable command, long initialDelay, long delay, TimeUnit unit) {
     Objects.requireNonNull(command, "command");
+    Objects.requireNonNull(unit, "unit");
     return delegate.scheduleWithFixedDelay(ContextTask.reusable(command), initialDelay, delay, unit);
   }
 }

@@ -1,6 +1,10 @@
 package org.contextvars4j.hamt;
 
 import static org.assertj.core.api.Assertions.assertThat;
+import static org.quicktheories.QuickTheory.qt;
+import static org.quicktheories.generators.SourceDSL.integers;
+import static org.quicktheories.generators.SourceDSL.lists;
+import static org.quicktheories.generators.SourceDSL.longs;
 
 import java.util.ArrayList;
 import java.util.Collections;
@@ -9,23 +13,32 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Random;
-import net.jqwik.api.Arbitraries;
-import net.jqwik.api.Arbitrary;
-import net.jqwik.api.Combinators;
-import net.jqwik.api.ForAll;
-import net.jqwik.api.Property;
-import net.jqwik.api.Provide;
-import net.jqwik.api.RandomDistribution;
-import net.jqwik.api.Tuple;
+import java.util.stream.Collectors;
 import org.jspecify.annotations.Nullable;
+import org.junit.jupiter.api.Test;
+import org.quicktheories.QuickTheory;
+import org.quicktheories.core.Configuration;
+import org.quicktheories.core.Gen;
+import org.quicktheories.generators.Generate;
 
 /**
  * Model-based properties of {@link Hamt}: random sequences of {@code with}/{@code without}/{@code
  * get} against a {@link HashMap}, with keys whose hash codes are drawn so that full 32-bit
  * collisions and partial ones (hashes agreeing on their low 5, 10, ..., 30 bits) are common.
  *
- * <p>On failure jqwik prints the seed and the shrunk sample; re-run one with {@code @Property(seed
- * = "...")}.
+ * <p>Each property is a plain JUnit test that runs at least {@value #EXAMPLES} examples through
+ * QuickTheories, prints nothing when they pass, and else fails with an {@link AssertionError} that
+ * shows the shrunk falsifying values (the universe of hashes in hex, then the operations or the
+ * shuffle seed), the assertion that broke, and a last line {@code Seed was N}. To reproduce a
+ * failure, re-run that test with the seed as a system property (Surefire hands it on to the test
+ * JVM); the same seed gives the same examples and the same shrinking:
+ *
+ * <pre>{@code
+ * mvn -pl contextvars4j-core test -Dtest='HamtProperties#randomOps_*' -DQT_SEED=N
+ * }</pre>
+ *
+ * <p>or pin it in the code while debugging: {@code theory().withFixedSeed(N)}. {@code
+ * -DQT_EXAMPLES=...} sets the number of tries, {@code -DQT_SHRINKS=...} the shrink steps.
  */
 final class HamtProperties {
 
@@ -59,87 +72,208 @@ final class HamtProperties {
 
   private static final int MAX_KEYS = 64;
 
-  /* ---- generators ---- */
+  /** Examples each property runs at least. */
+  static final int EXAMPLES = 1000;
 
-  /** Hashes that make collisions likely: full ones and ones in the low 5..30 bits. */
-  private static Arbitrary<Integer> hashes() {
-    Arbitrary<Integer> pool =
-        Arbitraries.of(
-            0,
-            1,
-            2,
-            31,
-            32,
-            33,
-            63,
-            64,
-            1 << 10,
-            1 << 15,
-            1 << 20,
-            1 << 25,
-            1 << 30,
-            Integer.MIN_VALUE,
-            -1,
-            Integer.MAX_VALUE,
-            0x80000001,
-            0xC0000000,
-            0x40000000,
-            0x3FFFFFFF,
-            0xFFFFFFE0,
-            0x42108421);
-    Arbitrary<Integer> fewBits =
-        Combinators.combine(
-                Arbitraries.integers(),
-                Arbitraries.of(
-                    0x0,
-                    0x3,
-                    0x21,
-                    0x421,
-                    0x8421,
-                    0xC0000000,
-                    0xC0000001,
-                    0x42108421,
-                    0x8000001F,
-                    0xFFFFFFFF))
-            .as((random, mask) -> random & mask);
-    Arbitrary<Integer> sameLowBits =
-        Combinators.combine(Arbitraries.integers(), Arbitraries.of(5, 10, 15, 20, 25, 30))
-            .as((random, bits) -> 0x1234_5678 & ((1 << bits) - 1) | (random << bits));
-    return Arbitraries.frequencyOf(
-        Tuple.of(4, pool),
-        Tuple.of(4, fewBits),
-        Tuple.of(3, sameLowBits),
-        Tuple.of(1, Arbitraries.integers()));
+  /**
+   * Shrink steps after a failure. QuickTheories' default (100 per example) would re-run a
+   * 250-operation example up to 100,000 times; this many bring a planted bug down to the two or
+   * three operations that matter (between gets, which it cannot cut) in about ten seconds.
+   */
+  private static final int SHRINK_CYCLES = 10_000;
+
+  /**
+   * {@code qt()} with {@link #EXAMPLES} and {@link #SHRINK_CYCLES}, unless {@code -DQT_EXAMPLES}
+   * or {@code -DQT_SHRINKS} say otherwise. QuickTheories counts tries and skips a try whose random
+   * draws repeat an earlier one, so it is asked for 2% more tries than examples.
+   */
+  private static QuickTheory theory() {
+    return qt()
+        .withExamples(Integer.getInteger(Configuration.EXAMPLES, EXAMPLES + EXAMPLES / 50))
+        .withShrinkCycles(Integer.getInteger(Configuration.SHRINKS, SHRINK_CYCLES));
   }
 
-  @Provide
-  Arbitrary<List<Integer>> universes() {
-    return hashes()
-        .list()
-        .ofMinSize(1)
-        .ofMaxSize(MAX_KEYS)
-        .withSizeDistribution(RandomDistribution.uniform());
+  /* ---- generators ----
+   *
+   * QuickTheories shrinks the sequence of random draws behind an example, not the example itself.
+   * So each composite value below draws every one of its parts every time, used or not: shrinking
+   * one choice (which kind of hash, which operation) then never shifts the draws of the values
+   * that follow it.
+   */
+
+  private static final Gen<Integer> EDGE_INTS =
+      Generate.pick(
+          List.of(
+              0,
+              1,
+              -1,
+              2,
+              -2,
+              Integer.MIN_VALUE,
+              Integer.MIN_VALUE + 1,
+              Integer.MAX_VALUE,
+              Integer.MAX_VALUE - 1));
+
+  /**
+   * Any int, with small and extreme ones common: half uniform 32-bit values, 40% small ones (of 0
+   * to 31 bits, so logarithmically spread), 10% the usual edge values. Shrinks towards 0.
+   */
+  private static Gen<Integer> anyInt() {
+    Gen<Integer> roll = Generate.range(1, 10);
+    Gen<Integer> uniform = integers().all();
+    Gen<Integer> bits = Generate.range(0, 31);
+    return in -> {
+      int r = roll.generate(in);
+      int random = uniform.generate(in);
+      int width = bits.generate(in);
+      int edge = EDGE_INTS.generate(in);
+      return r <= 5 ? random : r <= 9 ? random >> (31 - width) : edge;
+    };
   }
 
-  @Provide
-  Arbitrary<List<Op>> ops() {
-    Arbitrary<Integer> key = Arbitraries.integers().between(0, MAX_KEYS - 1);
-    Arbitrary<@Nullable String> value = Arbitraries.of("a", "b", "c").injectNull(0.2);
-    Arbitrary<Op> with =
-        Combinators.combine(key, value, Arbitraries.of(false, false, true)).as(With::new);
-    Arbitrary<Op> without = key.map(Without::new);
-    Arbitrary<Op> get = key.map(Get::new);
-    return Arbitraries.frequencyOf(Tuple.of(6, with), Tuple.of(3, without), Tuple.of(1, get))
-        .list()
-        .ofMaxSize(250)
-        .withSizeDistribution(RandomDistribution.uniform());
+  private static final Gen<Integer> POOL =
+      Generate.pick(
+          List.of(
+              0,
+              1,
+              2,
+              31,
+              32,
+              33,
+              63,
+              64,
+              1 << 10,
+              1 << 15,
+              1 << 20,
+              1 << 25,
+              1 << 30,
+              Integer.MIN_VALUE,
+              -1,
+              Integer.MAX_VALUE,
+              0x80000001,
+              0xC0000000,
+              0x40000000,
+              0x3FFFFFFF,
+              0xFFFFFFE0,
+              0x42108421));
+
+  private static final Gen<Integer> FEW_BITS_MASKS =
+      Generate.pick(
+          List.of(
+              0x0,
+              0x3,
+              0x21,
+              0x421,
+              0x8421,
+              0xC0000000,
+              0xC0000001,
+              0x42108421,
+              0x8000001F,
+              0xFFFFFFFF));
+
+  private static final Gen<Integer> SAME_LOW_BITS = Generate.pick(List.of(5, 10, 15, 20, 25, 30));
+
+  /**
+   * Hashes that make collisions likely: full ones and ones in the low 5..30 bits. Weighted 4 : 4 :
+   * 3 : 1, a hash from a pool of interesting ones; any int with all but a few bits masked off; any
+   * int shifted above 5, 10, ..., 30 low bits that all such hashes share; any int.
+   */
+  private static Gen<Integer> hashes() {
+    Gen<Integer> roll = Generate.range(1, 12);
+    Gen<Integer> random = anyInt();
+    return in -> {
+      int r = roll.generate(in);
+      int pooled = POOL.generate(in);
+      int any = random.generate(in);
+      int mask = FEW_BITS_MASKS.generate(in);
+      int bits = SAME_LOW_BITS.generate(in);
+      if (r <= 4) {
+        return pooled;
+      } else if (r <= 8) {
+        return any & mask;
+      } else if (r <= 11) {
+        return 0x1234_5678 & ((1 << bits) - 1) | (any << bits);
+      } else {
+        return any;
+      }
+    };
+  }
+
+  /**
+   * 1 to {@value #MAX_KEYS} hashes, sizes uniformly spread; shown in hex. Always draws {@value
+   * #MAX_KEYS} hashes and keeps a prefix, so that a shrinking size leaves the operations' draws in
+   * place.
+   */
+  static Gen<List<Integer>> universes() {
+    Gen<Integer> size = Generate.range(1, MAX_KEYS);
+    Gen<List<Integer>> all = lists().of(hashes()).ofSize(MAX_KEYS);
+    return size.zip(all, (n, hashes) -> List.copyOf(hashes.subList(0, n)))
+        .describedAs(
+            universe ->
+                universe.stream()
+                    .map(hash -> "0x" + Integer.toHexString(hash))
+                    .collect(Collectors.joining(", ", "[", "]")));
+  }
+
+  /**
+   * Up to 250 operations, sizes uniformly spread: 60% with, 30% without, 10% get. A with's value
+   * is null one time in five, else "a", "b" or "c", and in a third of cases a fresh copy. An
+   * operation shrinks towards a get, which changes nothing.
+   */
+  static Gen<List<Op>> ops() {
+    Gen<Integer> roll = Generate.range(1, 10);
+    Gen<Integer> key = Generate.range(0, MAX_KEYS - 1);
+    Gen<Integer> nullRoll = Generate.range(1, 5);
+    Gen<String> pooled = Generate.pick(List.of("a", "b", "c"));
+    Gen<Boolean> fresh = Generate.pick(List.of(false, false, true));
+    Gen<Op> op =
+        in -> {
+          int r = roll.generate(in);
+          int k = key.generate(in);
+          boolean isNull = nullRoll.generate(in) == 1;
+          String value = pooled.generate(in);
+          boolean f = fresh.generate(in);
+          if (r == 1) {
+            return new Get(k);
+          } else if (r <= 4) {
+            return new Without(k);
+          } else {
+            return new With(k, isNull ? null : value, f);
+          }
+        };
+    return lists().of(op).ofSizeBetween(0, 250).describedAs(HamtProperties::describe);
+  }
+
+  /**
+   * Shows a list of operations with each run of equal consecutive operations as one {@code n x
+   * op}: shrunk lists keep many gets (which change nothing) wherever shrinking could not cut.
+   */
+  static String describe(List<Op> ops) {
+    StringBuilder sb = new StringBuilder("[");
+    int i = 0;
+    while (i < ops.size()) {
+      Op op = ops.get(i);
+      int run = 1;
+      while (i + run < ops.size() && ops.get(i + run).equals(op)) {
+        run++;
+      }
+      sb.append(i == 0 ? "" : ", ").append(run == 1 ? "" : run + " x ").append(op);
+      i += run;
+    }
+    return sb.append("] (").append(ops.size()).append(" operations)").toString();
   }
 
   /* ---- properties ---- */
 
-  @Property
-  void randomOps_matchHashMapModelInEveryVersion(
-      @ForAll("universes") List<Integer> universe, @ForAll("ops") List<Op> ops) {
+  @Test
+  void randomOps_matchHashMapModelInEveryVersion() {
+    theory()
+        .forAll(universes(), ops())
+        .checkAssert(HamtProperties::randomOpsMatchHashMapModelInEveryVersion);
+  }
+
+  private static void randomOpsMatchHashMapModelInEveryVersion(
+      List<Integer> universe, List<Op> ops) {
     List<Key> keys = keysOf(universe);
     Hamt<Key, String> h = Hamt.empty();
     Map<Key, String> model = new HashMap<>();
@@ -193,9 +327,17 @@ final class HamtProperties {
     }
   }
 
-  @Property
-  void insertAllThenRemoveInRandomOrder_matchesModelDownToEmpty(
-      @ForAll("universes") List<Integer> universe, @ForAll Random random) {
+  @Test
+  void insertAllThenRemoveInRandomOrder_matchesModelDownToEmpty() {
+    theory()
+        .forAll(universes(), longs().all())
+        .checkAssert(HamtProperties::insertAllThenRemoveInRandomOrderMatchesModelDownToEmpty);
+  }
+
+  /** {@code shuffleSeed} seeds the {@link Random} behind both shuffles. */
+  private static void insertAllThenRemoveInRandomOrderMatchesModelDownToEmpty(
+      List<Integer> universe, long shuffleSeed) {
+    Random random = new Random(shuffleSeed);
     List<Key> keys = keysOf(universe);
     List<Key> order = new ArrayList<>(keys);
     Collections.shuffle(order, random);
