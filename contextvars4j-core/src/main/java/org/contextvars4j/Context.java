@@ -109,6 +109,7 @@ public final class Context implements Iterable<ContextVar<?>> {
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
+    InternalAccess.install();
   }
 
   /*
@@ -384,11 +385,54 @@ public final class Context implements Iterable<ContextVar<?>> {
 
   /* ---- entering and exiting; the caller checked its arguments ---- */
 
+  /*
+   * Tasks of the org.contextvars4j.concurrent wrappers run in a context made for the run and
+   * reachable from nowhere else (no method hands it out: copyCurrent() and copy() make new ones).
+   * No other thread can try to enter it, so it is entered without the compare-and-set, which is
+   * the largest single cost of a run. These are reached through InternalAccess.
+   */
+
+  /** Runs {@code task} in a new context holding {@code mapping}, known to no one else. */
+  static void runInNew(Hamt<ContextVar<?>, Object> mapping, Runnable task) {
+    ThreadState state = ThreadState.current();
+    Context context = new Context(mapping);
+    context.push(state, null);
+    try {
+      task.run();
+    } catch (Throwable failure) {
+      context.exitAfterFailure(state, failure);
+      throw failure;
+    }
+    context.exit(state);
+  }
+
+  /** Calls {@code op} in a new context holding {@code mapping}, known to no one else. */
+  static <R extends @Nullable Object, X extends Throwable> R callInNew(
+      Hamt<ContextVar<?>, Object> mapping, CallableOp<R, X> op) throws X {
+    ThreadState state = ThreadState.current();
+    Context context = new Context(mapping);
+    context.push(state, null);
+    R result;
+    try {
+      result = op.call();
+    } catch (Throwable failure) {
+      context.exitAfterFailure(state, failure);
+      throw failure;
+    }
+    context.exit(state);
+    return result;
+  }
+
   private void enter(ThreadState state, @Nullable EnteredScope enteredBy) {
     Thread current = Thread.currentThread();
     if (!OWNER.compareAndSet(this, (Thread) null, current)) {
       throw alreadyEntered();
     }
+    push(state, enteredBy);
+  }
+
+  /** Makes this context current on the thread of {@code state}; the caller owns it. */
+  private void push(ThreadState state, @Nullable EnteredScope enteredBy) {
     previous = state.context;
     scope = enteredBy;
     state.context = this;

@@ -7,64 +7,68 @@ import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import org.contextvars4j.Context;
+import org.contextvars4j.ContextVar;
+import org.contextvars4j.hamt.Hamt;
+import org.contextvars4j.internal.ContextAccess;
 import org.jspecify.annotations.Nullable;
 
 /**
- * Binds a function to a copy of the context current now: the returned function runs the given one
- * in that copy, wherever and whenever it runs. Each returned function is meant to run once (a
- * task, a stage); one that may run several times at once must be bound once per run.
+ * Binds a function to the mapping current now: the returned function runs the given one in a new
+ * context holding that mapping, wherever and whenever it runs, a new context for every run.
+ * Capturing is a read of the current (immutable) mapping: no copy, no context object.
  */
 final class Captured {
+  // Constant for the JIT: every call through it is to the one implementation.
+  private static final ContextAccess ACCESS = ContextAccess.get();
+
   private Captured() {}
 
   static ContextTask runnable(Runnable task, String name) {
     Objects.requireNonNull(task, name);
-    return new ContextTask(Context.copyCurrent(), task);
+    return ContextTask.capture(task);
   }
 
   static <V extends @Nullable Object> Callable<V> callable(Callable<V> task, String name) {
     Objects.requireNonNull(task, name);
-    Context snapshot = Context.copyCurrent();
-    return () -> snapshot.call(task::call);
+    Hamt<ContextVar<?>, Object> mapping = ACCESS.currentMapping();
+    return () -> ACCESS.callInNew(mapping, task::call);
   }
 
   static <T extends @Nullable Object> Supplier<T> supplier(Supplier<T> supplier, String name) {
     Objects.requireNonNull(supplier, name);
-    Context snapshot = Context.copyCurrent();
-    return () -> snapshot.call(supplier::get);
+    Hamt<ContextVar<?>, Object> mapping = ACCESS.currentMapping();
+    return () -> ACCESS.callInNew(mapping, supplier::get);
   }
 
   static <T extends @Nullable Object, R extends @Nullable Object> Function<T, R> function(
       Function<T, R> fn) {
     Objects.requireNonNull(fn, "fn");
-    Context snapshot = Context.copyCurrent();
-    return t -> snapshot.call(() -> fn.apply(t));
+    Hamt<ContextVar<?>, Object> mapping = ACCESS.currentMapping();
+    return t -> ACCESS.callInNew(mapping, () -> fn.apply(t));
   }
 
   static <T extends @Nullable Object> Consumer<T> consumer(Consumer<T> action) {
     Objects.requireNonNull(action, "action");
-    Context snapshot = Context.copyCurrent();
-    return t -> snapshot.run(() -> action.accept(t));
+    Hamt<ContextVar<?>, Object> mapping = ACCESS.currentMapping();
+    return t -> ACCESS.runInNew(mapping, () -> action.accept(t));
   }
 
   static Runnable runnable(Runnable action) {
     Objects.requireNonNull(action, "action");
-    Context snapshot = Context.copyCurrent();
-    return () -> snapshot.run(action);
+    return ContextTask.capture(action);
   }
 
   static <T extends @Nullable Object, U extends @Nullable Object, R extends @Nullable Object>
       BiFunction<T, U, R> biFunction(BiFunction<T, U, R> fn) {
     Objects.requireNonNull(fn, "fn");
-    Context snapshot = Context.copyCurrent();
-    return (t, u) -> snapshot.call(() -> fn.apply(t, u));
+    Hamt<ContextVar<?>, Object> mapping = ACCESS.currentMapping();
+    return (t, u) -> ACCESS.callInNew(mapping, () -> fn.apply(t, u));
   }
 
   static <T extends @Nullable Object, U extends @Nullable Object> BiConsumer<T, U> biConsumer(
       BiConsumer<T, U> action) {
     Objects.requireNonNull(action, "action");
-    Context snapshot = Context.copyCurrent();
-    return (t, u) -> snapshot.run(() -> action.accept(t, u));
+    Hamt<ContextVar<?>, Object> mapping = ACCESS.currentMapping();
+    return (t, u) -> ACCESS.runInNew(mapping, () -> action.accept(t, u));
   }
 }

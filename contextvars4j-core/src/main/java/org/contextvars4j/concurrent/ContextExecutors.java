@@ -130,7 +130,7 @@ public final class ContextExecutors {
    */
   public static Runnable capture(Runnable task) {
     Objects.requireNonNull(task, "task");
-    return ContextTask.reusable(task);
+    return ContextTask.capture(task);
   }
 
   /**
@@ -143,8 +143,6 @@ public final class ContextExecutors {
    * @throws NullPointerException if {@code task} is {@code null}
    */
   public static <V extends @Nullable Object> Callable<V> capture(Callable<V> task) {
-    Objects.requireNonNull(task, "task");
-    Context snapshot = Context.copyCurrent();
-    return () -> snapshot.copy().call(task::call);
+    return Captured.callable(task, "task");
   }
 }

@@ -41,7 +41,7 @@ final class ContextScheduledExecutorService extends ContextExecutorService
       Runnable command, long initialDelay, long period, TimeUnit unit) {
     Objects.requireNonNull(command, "command");
     Objects.requireNonNull(unit, "unit");
-    return delegate.scheduleAtFixedRate(ContextTask.reusable(command), initialDelay, period, unit);
+    return delegate.scheduleAtFixedRate(ContextTask.capture(command), initialDelay, period, unit);
   }
 
   @Override
@@ -49,6 +49,6 @@ final class ContextScheduledExecutorService extends ContextExecutorService
       Runnable command, long initialDelay, long delay, TimeUnit unit) {
     Objects.requireNonNull(command, "command");
     Objects.requireNonNull(unit, "unit");
-    return delegate.scheduleWithFixedDelay(ContextTask.reusable(command), initialDelay, delay, unit);
+    return delegate.scheduleWithFixedDelay(ContextTask.capture(command), initialDelay, delay, unit);
   }
 }

@@ -1,35 +1,34 @@
 package org.contextvars4j.concurrent;
 
-import org.contextvars4j.Context;
+import org.contextvars4j.ContextVar;
+import org.contextvars4j.hamt.Hamt;
+import org.contextvars4j.internal.ContextAccess;
 
 /**
- * A task bound to the context captured when it was handed over. A class rather than a lambda, so
- * that {@code shutdownNow()} can hand back the caller's own tasks.
+ * A task bound to the mapping current when it was handed over: each run, however many and on
+ * whatever thread, runs in a new context holding that mapping, so no run sees another's sets. A
+ * class rather than a lambda, so that {@code shutdownNow()} can hand back the caller's own tasks.
  */
 final class ContextTask implements Runnable {
-  private final Context context;
+  // Constant for the JIT: every call through it is to the one implementation.
+  private static final ContextAccess ACCESS = ContextAccess.get();
+
+  private final Hamt<ContextVar<?>, Object> mapping;
   private final Runnable task;
-  /** For tasks run more than once: each run starts from the captured values, not the last run's. */
-  private final boolean freshCopyEachRun;
 
-  ContextTask(Context context, Runnable task) {
-    this(context, task, false);
-  }
-
-  private ContextTask(Context context, Runnable task, boolean freshCopyEachRun) {
-    this.context = context;
+  private ContextTask(Hamt<ContextVar<?>, Object> mapping, Runnable task) {
+    this.mapping = mapping;
     this.task = task;
-    this.freshCopyEachRun = freshCopyEachRun;
   }
 
-  /** A task that may run many times, even at once: each run gets a new copy of the context now. */
-  static ContextTask reusable(Runnable task) {
-    return new ContextTask(Context.copyCurrent(), task, true);
+  /** Binds {@code task} to the current mapping: capturing takes no copy and makes no context. */
+  static ContextTask capture(Runnable task) {
+    return new ContextTask(ACCESS.currentMapping(), task);
   }
 
   @Override
   public void run() {
-    (freshCopyEachRun ? context.copy() : context).run(task);
+    ACCESS.runInNew(mapping, task);
   }
 
   /** The task as the caller handed it over. */

@@ -1,0 +1,30 @@
+package org.contextvars4j;
+
+import org.contextvars4j.hamt.Hamt;
+import org.contextvars4j.internal.ContextAccess;
+import org.jspecify.annotations.Nullable;
+
+/** Gives {@code org.contextvars4j.concurrent} the package-private fast paths, through {@link ContextAccess}. */
+final class InternalAccess extends ContextAccess {
+  private InternalAccess() {}
+
+  static void install() {
+    ContextAccess.install(new InternalAccess());
+  }
+
+  @Override
+  public Hamt<ContextVar<?>, Object> currentMapping() {
+    return ThreadState.current().vars;
+  }
+
+  @Override
+  public void runInNew(Hamt<ContextVar<?>, Object> mapping, Runnable task) {
+    Context.runInNew(mapping, task);
+  }
+
+  @Override
+  public <R extends @Nullable Object, X extends Throwable> R callInNew(
+      Hamt<ContextVar<?>, Object> mapping, Context.CallableOp<R, X> op) throws X {
+    return Context.callInNew(mapping, op);
+  }
+}

@@ -1,0 +1,79 @@
+package org.contextvars4j.internal;
+
+import org.contextvars4j.Context;
+import org.contextvars4j.ContextVar;
+import org.contextvars4j.hamt.Hamt;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The fast paths that {@code org.contextvars4j.concurrent} needs from {@code org.contextvars4j}:
+ * capturing the current mapping without making a {@link Context} object, and running a task in a
+ * context that no one else can reach (so that entering it needs no atomic operation).
+ *
+ * <p>This class is internal and is hence not for public use. Its APIs are unstable and can change
+ * at any time. The package is not exported by the module.
+ */
+public abstract class ContextAccess {
+  private static volatile @Nullable ContextAccess instance;
+
+  /** For the one implementation, in {@code org.contextvars4j}. */
+  protected ContextAccess() {}
+
+  /**
+   * Installs the implementation; called once, when {@link Context} is initialised.
+   *
+   * @param access the implementation
+   * @throws IllegalStateException if one is already installed
+   */
+  public static synchronized void install(ContextAccess access) {
+    if (instance != null) {
+      throw new IllegalStateException("ContextAccess is installed once, by org.contextvars4j");
+    }
+    instance = access;
+  }
+
+  /**
+   * {@return the implementation} Initialises {@link Context} if needed, which installs it.
+   */
+  public static ContextAccess get() {
+    ContextAccess access = instance;
+    if (access == null) {
+      try {
+        Class.forName(Context.class.getName(), true, Context.class.getClassLoader());
+      } catch (ClassNotFoundException e) {
+        throw new IllegalStateException(e);
+      }
+      access = instance;
+      if (access == null) {
+        throw new IllegalStateException("org.contextvars4j.Context did not install ContextAccess");
+      }
+    }
+    return access;
+  }
+
+  /**
+   * {@return the current thread's current mapping} It is immutable.
+   */
+  public abstract Hamt<ContextVar<?>, Object> currentMapping();
+
+  /**
+   * Runs {@code task} in a new context holding {@code mapping}, then restores the previous one.
+   *
+   * @param mapping the values of the new context
+   * @param task the task
+   */
+  public abstract void runInNew(Hamt<ContextVar<?>, Object> mapping, Runnable task);
+
+  /**
+   * Calls {@code op} in a new context holding {@code mapping}, then restores the previous one.
+   *
+   * @param mapping the values of the new context
+   * @param op the operation
+   * @param <R> the type of the result
+   * @param <X> the type of the exception
+   * @return the result of {@code op}
+   * @throws X what {@code op} throws
+   */
+  public abstract <R extends @Nullable Object, X extends Throwable> R callInNew(
+      Hamt<ContextVar<?>, Object> mapping, Context.CallableOp<R, X> op) throws X;
+}
