@@ -40,9 +40,11 @@ import org.jspecify.annotations.Nullable;
  *
  * <h2>Copies are O(1)</h2>
  *
- * The mapping is a persistent hash array mapped trie ({@link Hamt}): {@link #copyCurrent()} and
- * {@link #copy()} take the mapping as it is, in constant time and memory, and a later set in
- * either context copies only the trie path it changes.
+ * The mapping is immutable: {@link #copyCurrent()} and {@link #copy()} take it as it is, in
+ * constant time and memory, and a later set in either context makes a new mapping that shares
+ * everything with the old one. A set stacks one small node on the mapping, in constant time
+ * whatever the number of variables; every few sets the stack is folded into a persistent hash
+ * array mapped trie ({@link Hamt}), copying only the trie paths it changes.
  *
  * <h2>Threads and propagation</h2>
  *
@@ -114,9 +116,10 @@ public final class Context implements Iterable<ContextVar<?>> {
 
   /*
    * Written only by the thread on which this context is current (and before the context is
-   * published). Plain: the trie nodes have final fields, so a racing reader sees a whole mapping.
+   * published). Plain: a mapping has final fields only (but a cache of its own folded form, which
+   * is safe to race on), so a racing reader sees a whole mapping.
    */
-  Hamt<ContextVar<?>, Object> vars;
+  Vars vars;
 
   /**
    * The thread on which this context is current, or null. Set by compare-and-set on enter: that
@@ -135,10 +138,10 @@ public final class Context implements Iterable<ContextVar<?>> {
 
   /** Creates a new, empty context (Python {@code Context()}). */
   public Context() {
-    this(Hamt.empty());
+    this(Vars.EMPTY);
   }
 
-  private Context(Hamt<ContextVar<?>, Object> vars) {
+  private Context(Vars vars) {
     this.vars = vars;
   }
 
@@ -283,7 +286,7 @@ public final class Context implements Iterable<ContextVar<?>> {
   @SuppressWarnings("unchecked")
   public <T extends @Nullable Object> T get(ContextVar<T> var) {
     Objects.requireNonNull(var, "var");
-    Object value = vars.getOrDefault(var, ContextVar.UNBOUND);
+    Object value = vars.lookup(var);
     if (value == ContextVar.UNBOUND) {
       throw new NoSuchElementException(
           String.format(
@@ -309,7 +312,7 @@ public final class Context implements Iterable<ContextVar<?>> {
   @SuppressWarnings("unchecked")
   public <T extends @Nullable Object> T getOrDefault(ContextVar<T> var, T fallback) {
     Objects.requireNonNull(var, "var");
-    Object value = vars.getOrDefault(var, ContextVar.UNBOUND);
+    Object value = vars.lookup(var);
     return value == ContextVar.UNBOUND ? fallback : (T) value;
   }
 
@@ -321,7 +324,7 @@ public final class Context implements Iterable<ContextVar<?>> {
    */
   public boolean containsKey(ContextVar<?> var) {
     Objects.requireNonNull(var, "var");
-    return vars.containsKey(var);
+    return vars.lookup(var) != ContextVar.UNBOUND;
   }
 
   /** {@return the number of variables bound in this context (Python {@code len(ctx)})} */
@@ -393,7 +396,7 @@ public final class Context implements Iterable<ContextVar<?>> {
    */
 
   /** Runs {@code task} in a new context holding {@code mapping}, known to no one else. */
-  static void runInNew(Hamt<ContextVar<?>, Object> mapping, Runnable task) {
+  static void runInNew(Vars mapping, Runnable task) {
     ThreadState state = ThreadState.current();
     Context context = new Context(mapping);
     context.push(state, null);
@@ -408,7 +411,7 @@ public final class Context implements Iterable<ContextVar<?>> {
 
   /** Calls {@code op} in a new context holding {@code mapping}, known to no one else. */
   static <R extends @Nullable Object, X extends Throwable> R callInNew(
-      Hamt<ContextVar<?>, Object> mapping, CallableOp<R, X> op) throws X {
+      Vars mapping, CallableOp<R, X> op) throws X {
     ThreadState state = ThreadState.current();
     Context context = new Context(mapping);
     context.push(state, null);

@@ -4,7 +4,6 @@ import java.util.Locale;
 import java.util.NoSuchElementException;
 import java.util.Objects;
 import java.util.concurrent.atomic.AtomicInteger;
-import org.contextvars4j.hamt.Hamt;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -54,9 +53,11 @@ import org.jspecify.annotations.Nullable;
  * @implNote {@link #get()} costs about one {@link ThreadLocal#get()} when the variable was last
  *     read in the same mapping (the common case in a hot loop): each variable caches its last
  *     lookup as an immutable (mapping, value) record, which is valid as long as the thread's
- *     current mapping is that very mapping. Otherwise it costs one trie lookup, {@code
- *     O(log32 n)} for {@code n} bound variables. {@link #set} costs {@code O(log32 n)} and shares
- *     all untouched structure with the previous mapping. The cache never keeps a value alive
+ *     current mapping is that very mapping. Otherwise it walks the few recent sets and then the
+ *     trie, {@code O(log32 n)} for {@code n} bound variables. {@link #set} takes constant time
+ *     and memory (one stacked node and the token), whatever {@code n}; one set in every few folds
+ *     the recent sets into the trie, at {@code O(log32 n)} each. A reset right after its set
+ *     takes constant time too. The cache never keeps a value alive
  *     past the {@link Context#run run}, {@link Context#call call} or {@link Context#enter scope}
  *     it was read in (so never past a task of the {@code org.contextvars4j.concurrent} wrappers),
  *     nor past a {@link #reset}. In a thread's own base context, which never exits, the value
@@ -191,11 +192,10 @@ public final class ContextVar<T extends @Nullable Object> {
    */
   public Token<T> set(T value) {
     ThreadState state = ThreadState.current();
-    Hamt<ContextVar<?>, Object> before = state.vars;
-    Object old = before.getOrDefault(this, UNBOUND);
-    Hamt<ContextVar<?>, Object> after = before.with(this, value);
+    Vars before = state.vars;
+    Vars after = before.with(this, value);
     state.replaceVars(after);
-    return new Token<>(this, state.context, old, before, after);
+    return new Token<>(this, state.context, before, after);
   }
 
   /**
@@ -222,7 +222,7 @@ public final class ContextVar<T extends @Nullable Object> {
                   + " where set() was called (inside the same run/call/enter)",
               token));
     }
-    Hamt<ContextVar<?>, Object> undone = state.vars;
+    Vars undone = state.vars;
     state.replaceVars(token.restore(undone));
     // The undone mapping holds the value being removed: a cache of it must not keep it alive.
     Cached cached = cache;
@@ -249,8 +249,8 @@ public final class ContextVar<T extends @Nullable Object> {
 
   // Kept out of lookup() so that the hit path stays small enough to inline.
   private Object slowLookup(ThreadState state) {
-    Hamt<ContextVar<?>, Object> mapping = state.vars;
-    Object value = mapping.getOrDefault(this, UNBOUND);
+    Vars mapping = state.vars;
+    Object value = mapping.lookup(this);
     Cached record = new Cached(mapping, value);
     cache = record;
     state.noteCache(this, record);
@@ -258,7 +258,7 @@ public final class ContextVar<T extends @Nullable Object> {
   }
 
   /** {@return the mapping of a lookup record that {@link #slowLookup} noted} */
-  static Hamt<ContextVar<?>, Object> mappingOf(Object record) {
+  static Vars mappingOf(Object record) {
     return ((Cached) record).mapping;
   }
 
@@ -325,10 +325,10 @@ public final class ContextVar<T extends @Nullable Object> {
 
   /** One remembered lookup: the value of this variable in {@code mapping} ({@code UNBOUND}). */
   private static final class Cached {
-    final Hamt<ContextVar<?>, Object> mapping;
+    final Vars mapping;
     final @Nullable Object value;
 
-    Cached(Hamt<ContextVar<?>, Object> mapping, @Nullable Object value) {
+    Cached(Vars mapping, @Nullable Object value) {
       this.mapping = mapping;
       this.value = value;
     }

@@ -1,6 +1,5 @@
 package org.contextvars4j;
 
-import org.contextvars4j.hamt.Hamt;
 import org.contextvars4j.internal.ContextAccess;
 import org.jspecify.annotations.Nullable;
 
@@ -13,18 +12,18 @@ final class InternalAccess extends ContextAccess {
   }
 
   @Override
-  public Hamt<ContextVar<?>, Object> currentMapping() {
+  public Object currentMapping() {
     return ThreadState.current().vars;
   }
 
   @Override
-  public void runInNew(Hamt<ContextVar<?>, Object> mapping, Runnable task) {
-    Context.runInNew(mapping, task);
+  public void runInNew(Object mapping, Runnable task) {
+    Context.runInNew((Vars) mapping, task);
   }
 
   @Override
   public <R extends @Nullable Object, X extends Throwable> R callInNew(
-      Hamt<ContextVar<?>, Object> mapping, Context.CallableOp<R, X> op) throws X {
-    return Context.callInNew(mapping, op);
+      Object mapping, Context.CallableOp<R, X> op) throws X {
+    return Context.callInNew((Vars) mapping, op);
   }
 }

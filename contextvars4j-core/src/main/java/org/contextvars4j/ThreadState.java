@@ -1,7 +1,6 @@
 package org.contextvars4j;
 
 import java.util.Arrays;
-import org.contextvars4j.hamt.Hamt;
 
 /**
  * The per-thread part of the model: which {@link Context} the thread is in now. One instance per
@@ -22,7 +21,7 @@ final class ThreadState {
    * Always {@code context.vars}, mirrored here so that {@link ContextVar#get()} needs one load
    * less on its hot path. Every write to one is paired with a write to the other.
    */
-  Hamt<ContextVar<?>, Object> vars;
+  Vars vars;
 
   /** How many contexts are entered on this thread and not yet exited (the base one aside). */
   int depth;
@@ -90,7 +89,7 @@ final class ThreadState {
    * mapping. Those hold the exited context's values, which must not outlive it while the outer
    * context goes on; caches of {@code kept} stay, as they are valid again.
    */
-  void forgetNotedCachesExcept(Hamt<ContextVar<?>, Object> kept) {
+  void forgetNotedCachesExcept(Vars kept) {
     forgetNotedCaches(kept, false);
   }
 
@@ -98,12 +97,12 @@ final class ThreadState {
    * Called when a reset undoes {@code undone}: drops the noted caches of that mapping, whichever
    * variable wrote them, since it holds the value that was reset.
    */
-  void forgetNotedCachesOf(Hamt<ContextVar<?>, Object> undone) {
+  void forgetNotedCachesOf(Vars undone) {
     forgetNotedCaches(undone, true);
   }
 
   /** Drops the noted caches whose mapping is ({@code of}) or is not ({@code !of}) {@code mapping}. */
-  private void forgetNotedCaches(Hamt<ContextVar<?>, Object> mapping, boolean of) {
+  private void forgetNotedCaches(Vars mapping, boolean of) {
     Object[] notes = notedCaches;
     int end = 2 * notedCount;
     int kept = 0;
@@ -123,7 +122,7 @@ final class ThreadState {
   }
 
   /** Makes {@code mapping} the current mapping, in this state and in the current context. */
-  void replaceVars(Hamt<ContextVar<?>, Object> mapping) {
+  void replaceVars(Vars mapping) {
     vars = mapping;
     context.vars = mapping;
   }

@@ -2,7 +2,6 @@ package org.contextvars4j;
 
 import java.util.Locale;
 import java.util.NoSuchElementException;
-import org.contextvars4j.hamt.Hamt;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -31,32 +30,30 @@ import org.jspecify.annotations.Nullable;
  */
 public final class Token<T extends @Nullable Object> implements AutoCloseable {
 
+  /** Marks an old value not looked up yet: a set does no lookup, most tokens never need it. */
+  private static final Object NOT_LOOKED_UP = new Object();
+
   private final ContextVar<T> var;
   private final Context context;
-  /** The previous value, or {@link ContextVar#UNBOUND}. */
-  private final @Nullable Object oldValue;
 
   /*
    * The mappings just before and just after the set. When the current mapping is still `after`,
-   * nothing has been set since, and the reset is `before` itself: O(1), no trie update. Dropped
-   * once the token is used: a used token that is still held must not keep the value it set (in
-   * `after`) or every older value (in `before`) alive.
+   * nothing has been set since, and the reset is `before` itself: O(1), no trie update. `after` is
+   * dropped once the token is used, so that a used token still held does not keep the value it
+   * set alive; `before` is kept only while the old value may still have to be looked up in it.
    */
-  private @Nullable Hamt<ContextVar<?>, Object> before;
-  private @Nullable Hamt<ContextVar<?>, Object> after;
+  private @Nullable Vars before;
+  private @Nullable Vars after;
+
+  /** The previous value, {@link ContextVar#UNBOUND}, or {@link #NOT_LOOKED_UP}. */
+  private @Nullable Object oldValue = NOT_LOOKED_UP;
 
   // Plain: a token is used only by the thread on which its context is current.
   private boolean used;
 
-  Token(
-      ContextVar<T> var,
-      Context context,
-      @Nullable Object oldValue,
-      Hamt<ContextVar<?>, Object> before,
-      Hamt<ContextVar<?>, Object> after) {
+  Token(ContextVar<T> var, Context context, Vars before, Vars after) {
     this.var = var;
     this.context = context;
-    this.oldValue = oldValue;
     this.before = before;
     this.after = after;
   }
@@ -68,7 +65,7 @@ public final class Token<T extends @Nullable Object> implements AutoCloseable {
 
   /** {@return whether the variable had a value in the context before the set} */
   public boolean hasOldValue() {
-    return oldValue != ContextVar.UNBOUND;
+    return old() != ContextVar.UNBOUND;
   }
 
   /**
@@ -78,6 +75,7 @@ public final class Token<T extends @Nullable Object> implements AutoCloseable {
    */
   @SuppressWarnings("unchecked")
   public T oldValue() {
+    Object oldValue = old();
     if (oldValue == ContextVar.UNBOUND) {
       throw new NoSuchElementException(
           String.format(
@@ -116,6 +114,20 @@ public final class Token<T extends @Nullable Object> implements AutoCloseable {
     return context;
   }
 
+  /** The previous value, or {@link ContextVar#UNBOUND}; looked up in {@code before} once. */
+  private @Nullable Object old() {
+    Object value = oldValue;
+    if (value == NOT_LOOKED_UP) {
+      Vars beforeSet = before;
+      assert beforeSet != null : "before is dropped only once the old value is known";
+      value = oldValue = beforeSet.lookup(var);
+      if (used) {
+        before = null;
+      }
+    }
+    return value;
+  }
+
   /** The checks that come before the context check, in CPython's order. */
   void checkUsable(ContextVar<?> resetting) {
     if (used) {
@@ -138,19 +150,22 @@ public final class Token<T extends @Nullable Object> implements AutoCloseable {
   }
 
   /** Returns the mapping {@code current} with this set undone, and uses this token up. */
-  Hamt<ContextVar<?>, Object> restore(Hamt<ContextVar<?>, Object> current) {
-    Hamt<ContextVar<?>, Object> restored;
-    Hamt<ContextVar<?>, Object> beforeSet = before;
+  Vars restore(Vars current) {
+    Vars restored;
+    Vars beforeSet = before;
     if (current == after && beforeSet != null) {
+      // Nothing set since: the mapping before the set is the answer, and it is current again, so
+      // keeping it for a later oldValue() keeps nothing alive that the context does not.
       restored = beforeSet;
-    } else if (oldValue == ContextVar.UNBOUND) {
-      restored = current.without(var);
     } else {
-      restored = current.with(var, oldValue);
+      Object previous = old();
+      restored = previous == ContextVar.UNBOUND ? current.without(var) : current.with(var, previous);
     }
     used = true;
-    before = null;
     after = null;
+    if (oldValue != NOT_LOOKED_UP) {
+      before = null;
+    }
     return restored;
   }
 }

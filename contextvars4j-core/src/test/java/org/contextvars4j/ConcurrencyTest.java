@@ -31,7 +31,6 @@ import java.util.concurrent.atomic.AtomicBoolean;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
 import java.util.stream.Stream;
-import org.contextvars4j.hamt.Hamt;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
 import org.junit.jupiter.params.ParameterizedTest;
@@ -807,7 +806,7 @@ final class ConcurrencyTest {
             } else {
               assertThat(state.vars)
                   .as("seed %d (%s): empty base context", SEED, first)
-                  .isSameAs(Hamt.empty());
+                  .isSameAs(Vars.EMPTY);
               assertThat(var.isBound())
                   .as("seed %d (%s): nothing inherited", SEED, first)
                   .isFalse();

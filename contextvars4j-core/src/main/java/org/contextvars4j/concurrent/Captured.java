@@ -7,8 +7,6 @@ import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
-import org.contextvars4j.ContextVar;
-import org.contextvars4j.hamt.Hamt;
 import org.contextvars4j.internal.ContextAccess;
 import org.jspecify.annotations.Nullable;
 
@@ -30,26 +28,26 @@ final class Captured {
 
   static <V extends @Nullable Object> Callable<V> callable(Callable<V> task, String name) {
     Objects.requireNonNull(task, name);
-    Hamt<ContextVar<?>, Object> mapping = ACCESS.currentMapping();
+    Object mapping = ACCESS.currentMapping();
     return () -> ACCESS.callInNew(mapping, task::call);
   }
 
   static <T extends @Nullable Object> Supplier<T> supplier(Supplier<T> supplier, String name) {
     Objects.requireNonNull(supplier, name);
-    Hamt<ContextVar<?>, Object> mapping = ACCESS.currentMapping();
+    Object mapping = ACCESS.currentMapping();
     return () -> ACCESS.callInNew(mapping, supplier::get);
   }
 
   static <T extends @Nullable Object, R extends @Nullable Object> Function<T, R> function(
       Function<T, R> fn) {
     Objects.requireNonNull(fn, "fn");
-    Hamt<ContextVar<?>, Object> mapping = ACCESS.currentMapping();
+    Object mapping = ACCESS.currentMapping();
     return t -> ACCESS.callInNew(mapping, () -> fn.apply(t));
   }
 
   static <T extends @Nullable Object> Consumer<T> consumer(Consumer<T> action) {
     Objects.requireNonNull(action, "action");
-    Hamt<ContextVar<?>, Object> mapping = ACCESS.currentMapping();
+    Object mapping = ACCESS.currentMapping();
     return t -> ACCESS.runInNew(mapping, () -> action.accept(t));
   }
 
@@ -61,14 +59,14 @@ final class Captured {
   static <T extends @Nullable Object, U extends @Nullable Object, R extends @Nullable Object>
       BiFunction<T, U, R> biFunction(BiFunction<T, U, R> fn) {
     Objects.requireNonNull(fn, "fn");
-    Hamt<ContextVar<?>, Object> mapping = ACCESS.currentMapping();
+    Object mapping = ACCESS.currentMapping();
     return (t, u) -> ACCESS.callInNew(mapping, () -> fn.apply(t, u));
   }
 
   static <T extends @Nullable Object, U extends @Nullable Object> BiConsumer<T, U> biConsumer(
       BiConsumer<T, U> action) {
     Objects.requireNonNull(action, "action");
-    Hamt<ContextVar<?>, Object> mapping = ACCESS.currentMapping();
+    Object mapping = ACCESS.currentMapping();
     return (t, u) -> ACCESS.runInNew(mapping, () -> action.accept(t, u));
   }
 }

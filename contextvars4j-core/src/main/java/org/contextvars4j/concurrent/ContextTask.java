@@ -1,7 +1,5 @@
 package org.contextvars4j.concurrent;
 
-import org.contextvars4j.ContextVar;
-import org.contextvars4j.hamt.Hamt;
 import org.contextvars4j.internal.ContextAccess;
 
 /**
@@ -13,10 +11,10 @@ final class ContextTask implements Runnable {
   // Constant for the JIT: every call through it is to the one implementation.
   private static final ContextAccess ACCESS = ContextAccess.get();
 
-  private final Hamt<ContextVar<?>, Object> mapping;
+  private final Object mapping;
   private final Runnable task;
 
-  private ContextTask(Hamt<ContextVar<?>, Object> mapping, Runnable task) {
+  private ContextTask(Object mapping, Runnable task) {
     this.mapping = mapping;
     this.task = task;
   }

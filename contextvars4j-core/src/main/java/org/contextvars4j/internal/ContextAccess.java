@@ -1,8 +1,6 @@
 package org.contextvars4j.internal;
 
 import org.contextvars4j.Context;
-import org.contextvars4j.ContextVar;
-import org.contextvars4j.hamt.Hamt;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -52,9 +50,10 @@ public abstract class ContextAccess {
   }
 
   /**
-   * {@return the current thread's current mapping} It is immutable.
+   * {@return the current thread's current mapping} It is immutable and opaque: pass it back to
+   * {@link #runInNew} or {@link #callInNew}.
    */
-  public abstract Hamt<ContextVar<?>, Object> currentMapping();
+  public abstract Object currentMapping();
 
   /**
    * Runs {@code task} in a new context holding {@code mapping}, then restores the previous one.
@@ -62,7 +61,7 @@ public abstract class ContextAccess {
    * @param mapping the values of the new context
    * @param task the task
    */
-  public abstract void runInNew(Hamt<ContextVar<?>, Object> mapping, Runnable task);
+  public abstract void runInNew(Object mapping, Runnable task);
 
   /**
    * Calls {@code op} in a new context holding {@code mapping}, then restores the previous one.
@@ -75,5 +74,5 @@ public abstract class ContextAccess {
    * @throws X what {@code op} throws
    */
   public abstract <R extends @Nullable Object, X extends Throwable> R callInNew(
-      Hamt<ContextVar<?>, Object> mapping, Context.CallableOp<R, X> op) throws X;
+      Object mapping, Context.CallableOp<R, X> op) throws X;
 }
