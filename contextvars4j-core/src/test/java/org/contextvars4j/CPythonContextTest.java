@@ -19,9 +19,8 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.TimeUnit;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -72,24 +71,9 @@ import org.junit.jupiter.params.provider.MethodSource;
 /** CPython's {@code test_context.py} {@code ContextTest}, ported to contextvars4j. */
 // "try": a scope or token held by try-with-resources and never named in the body is the idiom.
 @SuppressWarnings("try")
+@ExtendWith(RestoresContext.class)
 final class CPythonContextTest {
 
-  private Context contextBefore;
-
-  @BeforeEach
-  void rememberCurrentContext() {
-    contextBefore = ThreadState.current().context;
-  }
-
-  @AfterEach
-  void currentContextRestored() {
-    assertThat(ThreadState.current().context)
-        .as("the test thread is back in the context it started in")
-        .isSameAs(contextBefore);
-    assertThat(Context.copyCurrent().size())
-        .as("the test left no value in the test thread's base context")
-        .isZero();
-  }
 
   /** Python's {@code @isolated_context}: runs {@code body} in a new, empty context. */
   private static void isolated(Runnable body) {

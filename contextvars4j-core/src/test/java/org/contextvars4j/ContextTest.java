@@ -18,9 +18,8 @@ import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.Future;
 import java.util.concurrent.ThreadFactory;
 import java.util.concurrent.atomic.AtomicReference;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
@@ -30,27 +29,12 @@ import org.junit.jupiter.params.provider.MethodSource;
  */
 // "try": a scope or token held by try-with-resources and never named in the body is the idiom.
 @SuppressWarnings("try")
+@ExtendWith(RestoresContext.class)
 final class ContextTest {
 
   private static final ContextVar<String> NAME = ContextVar.named("name");
   private static final ContextVar<Integer> LEVEL = ContextVar.named("level", 3);
 
-  private Context contextBefore;
-
-  @BeforeEach
-  void rememberCurrentContext() {
-    contextBefore = ThreadState.current().context;
-  }
-
-  @AfterEach
-  void currentContextRestored() {
-    assertThat(ThreadState.current().context)
-        .as("the test thread is back in the context it started in")
-        .isSameAs(contextBefore);
-    assertThat(Context.copyCurrent().size())
-        .as("the test left no value in the test thread's base context")
-        .isZero();
-  }
 
   /* ---- new Context() ---- */
 

@@ -12,31 +12,15 @@ import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
 import java.util.concurrent.ThreadFactory;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /** Tests of {@link ContextVar}: every row of its table in API.md, and the lookup cache. */
+@ExtendWith(RestoresContext.class)
 final class ContextVarTest {
 
-  private Context contextBefore;
-
-  @BeforeEach
-  void rememberCurrentContext() {
-    contextBefore = ThreadState.current().context;
-  }
-
-  @AfterEach
-  void currentContextRestored() {
-    assertThat(ThreadState.current().context)
-        .as("the test thread is back in the context it started in")
-        .isSameAs(contextBefore);
-    assertThat(Context.copyCurrent().size())
-        .as("the test left no value in the test thread's base context")
-        .isZero();
-  }
 
   /* ---- named ---- */
 

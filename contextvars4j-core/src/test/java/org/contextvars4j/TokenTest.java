@@ -6,34 +6,18 @@ import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 
 import java.util.NoSuchElementException;
-import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.BeforeEach;
 import org.junit.jupiter.api.Test;
+import org.junit.jupiter.api.extension.ExtendWith;
 
 /** Tests of {@link Token}: every row of its table in API.md, and its use as a resource. */
 // "try": a scope or token held by try-with-resources and never named in the body is the idiom.
 @SuppressWarnings("try")
+@ExtendWith(RestoresContext.class)
 final class TokenTest {
 
   private static final ContextVar<String> USER = ContextVar.named("user");
   private static final ContextVar<Integer> LEVEL = ContextVar.named("level", 3);
 
-  private Context contextBefore;
-
-  @BeforeEach
-  void rememberCurrentContext() {
-    contextBefore = ThreadState.current().context;
-  }
-
-  @AfterEach
-  void currentContextRestored() {
-    assertThat(ThreadState.current().context)
-        .as("the test thread is back in the context it started in")
-        .isSameAs(contextBefore);
-    assertThat(Context.copyCurrent().size())
-        .as("the test left no value in the test thread's base context")
-        .isZero();
-  }
 
   /* ---- var ---- */
 
