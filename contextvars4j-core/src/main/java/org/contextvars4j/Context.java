@@ -146,6 +146,14 @@ public final class Context implements Iterable<ContextVar<?>> {
   }
 
   /** The base context of a thread: current on it from its start, never entered or exited. */
+  /**
+   * The context of a task of the concurrent wrappers, made when the task first asks for it: it is
+   * current already (ThreadState holds it), private to the task, and exited by the task's runner.
+   */
+  static Context deferred(Vars vars) {
+    return new Context(vars);
+  }
+
   static Context base(Thread thread) {
     Context context = new Context();
     context.owner = thread;
@@ -389,41 +397,79 @@ public final class Context implements Iterable<ContextVar<?>> {
   /* ---- entering and exiting; the caller checked its arguments ---- */
 
   /*
-   * Tasks of the org.contextvars4j.concurrent wrappers run in a context made for the run and
-   * reachable from nowhere else (no method hands it out: copyCurrent() and copy() make new ones).
-   * No other thread can try to enter it, so it is entered without the compare-and-set, which is
-   * the largest single cost of a run. These are reached through InternalAccess.
+   * Tasks of the org.contextvars4j.concurrent wrappers run in a new context holding the mapping
+   * captured when the task was handed over. That context is reachable from nowhere else (no method
+   * hands it out: copyCurrent() and copy() make new ones), so no other thread can try to enter it:
+   * no compare-and-set. Most tasks never ask for the context object itself (only a set, a reset or
+   * an enter inside the task do), so it is not even made: the thread's state holds the mapping and
+   * a null context, which ThreadState.context() turns into a real one on first need. What to
+   * restore afterwards stays in this method's locals. These are reached through InternalAccess.
    */
 
   /** Runs {@code task} in a new context holding {@code mapping}, known to no one else. */
   static void runInNew(Vars mapping, Runnable task) {
     ThreadState state = ThreadState.current();
-    Context context = new Context(mapping);
-    context.push(state, null);
+    Context outer = state.context;
+    Vars outerVars = state.vars;
+    int depth = ++state.depth;
+    state.context = null;
+    state.vars = mapping;
     try {
       task.run();
     } catch (Throwable failure) {
-      context.exitAfterFailure(state, failure);
+      IllegalStateException forgotten = leaveNew(state, outer, outerVars, depth);
+      if (forgotten != null) {
+        failure.addSuppressed(forgotten);
+      }
       throw failure;
     }
-    context.exit(state);
+    IllegalStateException forgotten = leaveNew(state, outer, outerVars, depth);
+    if (forgotten != null) {
+      throw forgotten;
+    }
   }
 
   /** Calls {@code op} in a new context holding {@code mapping}, known to no one else. */
   static <R extends @Nullable Object, X extends Throwable> R callInNew(
       Vars mapping, CallableOp<R, X> op) throws X {
     ThreadState state = ThreadState.current();
-    Context context = new Context(mapping);
-    context.push(state, null);
+    Context outer = state.context;
+    Vars outerVars = state.vars;
+    int depth = ++state.depth;
+    state.context = null;
+    state.vars = mapping;
     R result;
     try {
       result = op.call();
     } catch (Throwable failure) {
-      context.exitAfterFailure(state, failure);
+      IllegalStateException forgotten = leaveNew(state, outer, outerVars, depth);
+      if (forgotten != null) {
+        failure.addSuppressed(forgotten);
+      }
       throw failure;
     }
-    context.exit(state);
+    IllegalStateException forgotten = leaveNew(state, outer, outerVars, depth);
+    if (forgotten != null) {
+      throw forgotten;
+    }
     return result;
+  }
+
+  /**
+   * Ends a run of {@link #runInNew}/{@link #callInNew} at {@code depth}: exits what the task left
+   * entered, restores {@code outer}, and returns the error that reports a forgotten scope, if any.
+   */
+  private static @Nullable IllegalStateException leaveNew(
+      ThreadState state, @Nullable Context outer, Vars outerVars, int depth) {
+    StringBuilder forgotten = null;
+    while (state.depth > depth) {
+      forgotten = exitForgotten(state, forgotten);
+    }
+    state.context = outer;
+    state.vars = outerVars;
+    state.depth = depth - 1;
+    forgetCaches(state, depth - 1, outerVars);
+    return forgotten == null ? null : forgottenScopes("a task's run", forgotten);
   }
 
   private void enter(ThreadState state, @Nullable EnteredScope enteredBy) {
@@ -436,7 +482,7 @@ public final class Context implements Iterable<ContextVar<?>> {
 
   /** Makes this context current on the thread of {@code state}; the caller owns it. */
   private void push(ThreadState state, @Nullable EnteredScope enteredBy) {
-    previous = state.context;
+    previous = state.context();
     scope = enteredBy;
     state.context = this;
     state.vars = vars;
@@ -451,17 +497,20 @@ public final class Context implements Iterable<ContextVar<?>> {
     scope = null;
     state.context = restored;
     state.vars = restored.vars;
-    int depth = --state.depth;
+    forgetCaches(state, --state.depth, restored.vars);
+    // Release: the next thread to enter (by CAS) sees every set made here.
+    OWNER.setRelease(this, (Thread) null);
+  }
+
+  /** After an exit to {@code depth}: the exited context's values must not outlive it in a cache. */
+  private static void forgetCaches(ThreadState state, int depth, Vars restored) {
     if (state.hasNotedCaches()) {
       if (depth == 0) {
         state.forgetNotedCaches();
       } else {
-        // A nested exit: the exited context's values must not outlive it in a cache.
-        state.forgetNotedCachesExcept(restored.vars);
+        state.forgetNotedCachesExcept(restored);
       }
     }
-    // Release: the next thread to enter (by CAS) sees every set made here.
-    OWNER.setRelease(this, (Thread) null);
   }
 
   private void exit(ThreadState state) {
@@ -485,26 +534,34 @@ public final class Context implements Iterable<ContextVar<?>> {
    * then this one, and returns the error that reports it.
    */
   private IllegalStateException closeForgottenScopes(ThreadState state) {
-    StringBuilder forgotten = new StringBuilder();
+    StringBuilder forgotten = null;
     while (state.context != this) {
-      Context inner = state.context;
-      if (inner.scope != null) {
-        inner.scope.closed = true;
-      }
-      if (forgotten.length() > 0) {
-        forgotten.append(", ");
-      }
-      forgotten.append(inner.identity());
-      inner.exitCurrent(state);
+      forgotten = exitForgotten(state, forgotten);
     }
     exitCurrent(state);
+    return forgottenScopes(identity() + ".run/call", forgotten);
+  }
+
+  /** Exits the innermost entered context, which an action forgot; adds it to {@code forgotten}. */
+  private static StringBuilder exitForgotten(ThreadState state, @Nullable StringBuilder forgotten) {
+    Context inner = state.context();
+    if (inner.scope != null) {
+      inner.scope.closed = true;
+    }
+    StringBuilder names = forgotten == null ? new StringBuilder() : forgotten.append(", ");
+    names.append(inner.identity());
+    inner.exitCurrent(state);
+    return names;
+  }
+
+  private static IllegalStateException forgottenScopes(String where, @Nullable Object forgotten) {
     return new IllegalStateException(
         String.format(
             Locale.ROOT,
-            "a Scope entered inside %s.run/call was not closed (%s); it was closed when the run"
-                + " ended: close every Scope from enter() before the action returns, e.g. with"
+            "a Scope entered inside %s was not closed (%s); it was closed when the run ended:"
+                + " close every Scope from enter() before the action returns, e.g. with"
                 + " try-with-resources",
-            identity(),
+            where,
             forgotten));
   }
 
@@ -610,7 +667,7 @@ public final class Context implements Iterable<ContextVar<?>> {
                 "Scope of %s closed out of order: %s is current on this thread; close scopes in"
                     + " the reverse order of enter(), e.g. with try-with-resources",
                 context.identity(),
-                state.context.identity()));
+                state.context().identity()));
       }
       closed = true;
       context.exitCurrent(state);

@@ -195,7 +195,7 @@ public final class ContextVar<T extends @Nullable Object> {
     Vars before = state.vars;
     Vars after = before.with(this, value);
     state.replaceVars(after);
-    return new Token<>(this, state.context, before, after);
+    return new Token<>(this, state.context(), before, after);
   }
 
   /**
@@ -214,7 +214,8 @@ public final class ContextVar<T extends @Nullable Object> {
     Objects.requireNonNull(token, "token");
     token.checkUsable(this);
     ThreadState state = ThreadState.current();
-    if (token.context() != state.context) {
+    // A deferred context (null) was never asked for, so no token can belong to it.
+    if (state.context == null || token.context() != state.context) {
       throw new IllegalArgumentException(
           String.format(
               Locale.ROOT,

@@ -1,6 +1,7 @@
 package org.contextvars4j;
 
 import java.util.Arrays;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The per-thread part of the model: which {@link Context} the thread is in now. One instance per
@@ -14,8 +15,12 @@ final class ThreadState {
   // this object. A virtual thread gets its own instance, as it gets its own ThreadLocal values.
   private static final ThreadLocal<ThreadState> STATE = ThreadLocal.withInitial(ThreadState::new);
 
-  /** The current context; never null. Starts as this thread's own empty base context. */
-  Context context;
+  /**
+   * The current context. Starts as this thread's own empty base context. Null while a task of the
+   * concurrent wrappers runs in a context that nothing has asked for yet (see Context.runInNew):
+   * read it through {@link #context()}, which makes that context on first need.
+   */
+  @Nullable Context context;
 
   /**
    * Always {@code context.vars}, mirrored here so that {@link ContextVar#get()} needs one load
@@ -44,6 +49,15 @@ final class ThreadState {
 
   static ThreadState current() {
     return STATE.get();
+  }
+
+  /** {@return the current context} Makes it, holding the current mapping, if it was deferred. */
+  Context context() {
+    Context current = context;
+    if (current == null) {
+      current = context = Context.deferred(vars);
+    }
+    return current;
   }
 
   /** Remembers that {@code var}'s cache now holds {@code record}, written by this thread. */
@@ -124,6 +138,9 @@ final class ThreadState {
   /** Makes {@code mapping} the current mapping, in this state and in the current context. */
   void replaceVars(Vars mapping) {
     vars = mapping;
-    context.vars = mapping;
+    Context current = context;
+    if (current != null) {
+      current.vars = mapping;
+    }
   }
 }

@@ -17,13 +17,13 @@ final class RestoresContext implements BeforeEachCallback, AfterEachCallback {
 
   @Override
   public void beforeEach(ExtensionContext extension) {
-    extension.getStore(NAMESPACE).put("before", ThreadState.current().context);
+    extension.getStore(NAMESPACE).put("before", ThreadState.current().context());
   }
 
   @Override
   public void afterEach(ExtensionContext extension) {
     Context before = extension.getStore(NAMESPACE).get("before", Context.class);
-    assertThat(ThreadState.current().context)
+    assertThat(ThreadState.current().context())
         .as("the test thread is back in the context it started in")
         .isSameAs(before);
     assertThat(Context.copyCurrent().size())
