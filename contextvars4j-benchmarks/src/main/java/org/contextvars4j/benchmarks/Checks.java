@@ -1,0 +1,54 @@
+package org.contextvars4j.benchmarks;
+
+import java.util.Locale;
+import java.util.concurrent.atomic.AtomicReference;
+
+/**
+ * Checks, in each benchmark's setup, that an adapter does what it claims, so that a wrong adapter
+ * fails the run instead of producing a fast wrong number.
+ */
+final class Checks {
+  private Checks() {}
+
+  /** Checks that the variable reads {@link ContextSystem#VALUE} and the unbound one the default. */
+  static void requireBound(ContextSystem system, boolean checkUnbound) {
+    system.inBindings(
+        () -> {
+          require(system.get() == ContextSystem.VALUE, system, "get() did not return the value");
+          if (checkUnbound) {
+            require(
+                system.getUnbound() == ContextSystem.DEFAULT,
+                system,
+                "getUnbound() did not return the default");
+          }
+        });
+  }
+
+  /** Checks that a task wrapped here and run on another thread sees the value. */
+  static void requireCarried(ContextSystem system) {
+    AtomicReference<Object> seen = new AtomicReference<>();
+    AtomicReference<Runnable> wrapped = new AtomicReference<>();
+    system.inBindings(() -> wrapped.set(system.captureAndWrap(() -> seen.set(read(system)))));
+    Thread thread = new Thread(wrapped.get(), "check-" + system.getClass().getSimpleName());
+    thread.start();
+    try {
+      thread.join();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException(e);
+    }
+    require(seen.get() == ContextSystem.VALUE, system, "a wrapped task did not see the value");
+  }
+
+  /** Reads the variable on a thread where the adapter's wrapper has put the captured values. */
+  static Object read(ContextSystem system) {
+    return system.get();
+  }
+
+  static void require(boolean condition, ContextSystem system, String what) {
+    if (!condition) {
+      throw new IllegalStateException(
+          String.format(Locale.ROOT, "%s: %s", system.getClass().getSimpleName(), what));
+    }
+  }
+}

@@ -1,0 +1,86 @@
+package org.contextvars4j.benchmarks;
+
+import io.opentelemetry.context.Context;
+import io.opentelemetry.context.ContextKey;
+import io.opentelemetry.context.Scope;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+
+/**
+ * OpenTelemetry's {@code io.opentelemetry.context.Context}, used as its javadoc shows. The default
+ * context is an array of key/value pairs ({@code ArrayBasedContext}); {@code with} copies it.
+ *
+ * <ul>
+ *   <li>bind: {@code Context.root().with(k1, v1)...with(k, v).makeCurrent()}, the scope closed on
+ *       unbind;
+ *   <li>get: {@code Context.current().get(key)}; unbound: the same for a key never set, {@code
+ *       null} replaced by the default;
+ *   <li>set + restore: {@code try (Scope s = Context.current().with(key, v).makeCurrent()) {}};
+ *   <li>capture: {@code Context.current()};
+ *   <li>capture + wrap: {@code Context.current().wrap(task)};
+ *   <li>executor: {@code Context.taskWrapping(pool)}.
+ * </ul>
+ */
+final class OpenTelemetrySystem implements ContextSystem {
+  private final ContextKey<Object> the = ContextKey.named("the");
+  private final ContextKey<Object> unbound = ContextKey.named("unbound");
+  private final ContextKey<Object>[] others;
+  private Scope scope = Scope.noop();
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  OpenTelemetrySystem() {
+    others = new ContextKey[MAX_N - 1];
+    for (int i = 0; i < others.length; i++) {
+      others[i] = ContextKey.named("var" + i);
+    }
+  }
+
+  @Override
+  public void bind(int n) {
+    Context context = Context.current();
+    for (int i = 0; i < n - 1; i++) {
+      context = context.with(others[i], Integer.valueOf(i));
+    }
+    scope = context.with(the, VALUE).makeCurrent();
+  }
+
+  @Override
+  public void unbind() {
+    scope.close();
+    scope = Scope.noop();
+  }
+
+  @Override
+  public Object get() {
+    return Context.current().get(the);
+  }
+
+  @Override
+  public Object getUnbound() {
+    Object value = Context.current().get(unbound);
+    return value != null ? value : DEFAULT;
+  }
+
+  @Override
+  @SuppressWarnings("try") // the scope is only closed: that is the restore
+  public void setAndRestore() {
+    try (Scope ignored = Context.current().with(the, OTHER).makeCurrent()) {
+      // The scope restores the previous context on close.
+    }
+  }
+
+  @Override
+  public Object capture() {
+    return Context.current();
+  }
+
+  @Override
+  public Runnable captureAndWrap(Runnable task) {
+    return Context.current().wrap(task);
+  }
+
+  @Override
+  public Executor wrap(ExecutorService pool) {
+    return Context.taskWrapping(pool);
+  }
+}

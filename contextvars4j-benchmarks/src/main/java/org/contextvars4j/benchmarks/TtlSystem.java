@@ -1,0 +1,86 @@
+package org.contextvars4j.benchmarks;
+
+import com.alibaba.ttl.TransmittableThreadLocal;
+import com.alibaba.ttl.TtlRunnable;
+import com.alibaba.ttl.threadpool.TtlExecutors;
+import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+
+/**
+ * Alibaba {@code TransmittableThreadLocal} (TTL), used as its README shows.
+ *
+ * <ul>
+ *   <li>get: {@code ttl.get()} (a {@code ThreadLocal} read, plus registering the variable in the
+ *       thread's holder when the value is not null); unbound: {@code ttl.get()} of a variable this
+ *       thread never set, {@code null} replaced by the default (TTL treats {@code null} as unset);
+ *   <li>set + restore: {@code old = ttl.get(); ttl.set(v); ttl.set(old)};
+ *   <li>capture: {@code TransmittableThreadLocal.Transmitter.capture()};
+ *   <li>capture + wrap: {@code TtlRunnable.get(task)} (which captures), run: replay, run,
+ *       restore;
+ *   <li>executor: {@code TtlExecutors.getTtlExecutorService(pool)}.
+ * </ul>
+ */
+final class TtlSystem implements ContextSystem {
+  private final TransmittableThreadLocal<Object> the = new TransmittableThreadLocal<>();
+  private final TransmittableThreadLocal<Object> unbound = new TransmittableThreadLocal<>();
+  private final TransmittableThreadLocal<Object>[] others;
+  private int n;
+
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  TtlSystem() {
+    others = new TransmittableThreadLocal[MAX_N - 1];
+    for (int i = 0; i < others.length; i++) {
+      others[i] = new TransmittableThreadLocal<>();
+    }
+  }
+
+  @Override
+  public void bind(int n) {
+    this.n = n;
+    for (int i = 0; i < n - 1; i++) {
+      others[i].set(Integer.valueOf(i));
+    }
+    the.set(VALUE);
+  }
+
+  @Override
+  public void unbind() {
+    for (int i = 0; i < n - 1; i++) {
+      others[i].remove();
+    }
+    the.remove();
+  }
+
+  @Override
+  public Object get() {
+    return the.get();
+  }
+
+  @Override
+  public Object getUnbound() {
+    Object value = unbound.get();
+    return value != null ? value : DEFAULT;
+  }
+
+  @Override
+  public void setAndRestore() {
+    Object old = the.get();
+    the.set(OTHER);
+    the.set(old);
+  }
+
+  @Override
+  public Object capture() {
+    return TransmittableThreadLocal.Transmitter.capture();
+  }
+
+  @Override
+  public Runnable captureAndWrap(Runnable task) {
+    return TtlRunnable.get(task);
+  }
+
+  @Override
+  public Executor wrap(ExecutorService pool) {
+    return TtlExecutors.getTtlExecutorService(pool);
+  }
+}
