@@ -77,6 +77,13 @@ public final class ContextVar<T extends @Nullable Object> {
    * stale, whichever thread made it and whichever thread reads it. A hit needs no thread id and
    * no version counter: it is one identity comparison after the ThreadLocal lookup.
    *
+   * Why not key a record on its thread (owner == Thread.currentThread(), which would skip the
+   * ThreadLocal lookup) and drop the thread's records whenever its mapping changes? Because the
+   * per-thread bookkeeping lives in a ThreadLocal, and the JDK erases the ThreadLocals of some
+   * pool threads between tasks (ForkJoinPool's common pool workers, which run CompletableFuture's
+   * default async stages): the thread keeps its identity, forgets its records, and would read a
+   * stale value later. A mapping-keyed record cannot go stale, whoever forgets what.
+   *
    * The cache field is written with plain stores and read with plain loads, racily by design.
    * Cached has only final fields, so a reader that sees a Cached sees it fully built (JLS 17.5);
    * a reader that sees an older record, or another thread's, either matches its own mapping (then
