@@ -9,7 +9,8 @@ import org.jspecify.annotations.Nullable;
  * context that no one else can reach (so that entering it needs no atomic operation).
  *
  * <p>This class is internal and is hence not for public use. Its APIs are unstable and can change
- * at any time. The package is not exported by the module.
+ * at any time. The package is not exported by the module. The implementation is thread-safe and
+ * stateless; {@link #install} is called once, while {@code Context} is initialised.
  */
 public abstract class ContextAccess {
   private static volatile @Nullable ContextAccess instance;
