@@ -22,7 +22,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * {@code ScopedValue} has no capture (see {@link ScopedValueSystem}). The capture is returned, so
  * that it is made as it would be to hand it over.
  *
- * <p>Target (issue 5): contextvars4j at most 2 × OpenTelemetry's {@code Context.current()}, flat
+ * <p>Target: contextvars4j at most 2 × OpenTelemetry's {@code Context.current()}, flat
  * in {@code n}.
  *
  * <p>Run with the rest of the suite by {@code bin/bench}, or alone:

@@ -25,7 +25,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * set, run, restore); {@code ScopedValue} by running its kept carrier of {@code n} bindings (see
  * {@link ScopedValueSystem}). The wrapped task is returned, as it would be handed over.
  *
- * <p>Target (issue 5): contextvars4j at most OpenTelemetry's, flat in {@code n}.
+ * <p>Target: contextvars4j at most OpenTelemetry's, flat in {@code n}.
  *
  * <p>Run with the rest of the suite by {@code bin/bench}, or alone:
  *

@@ -22,7 +22,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * InBindingsBenchmark}; Micrometer has no variable of its own (its variables are the {@code
  * ThreadLocal} rows).
  *
- * <p>Targets (issue 5): contextvars4j's {@code get} at most 1.3 × {@code ThreadLocal.get()}, and 0
+ * <p>Targets: contextvars4j's {@code get} at most 1.3 × {@code ThreadLocal.get()}, and 0
  * bytes/op for both reads.
  *
  * <p>Run with the rest of the suite by {@code bin/bench}, or alone:

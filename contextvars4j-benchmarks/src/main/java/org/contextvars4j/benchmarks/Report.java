@@ -17,7 +17,7 @@ import java.util.TreeSet;
  * Writes the Markdown report of a JMH run of this module: reads JMH's JSON result file ({@code
  * -rf json}) and writes, per operation, a table (a row per system, a column per number of bound
  * variables: ns/op ± error and bytes/op from {@code -prof gc}'s {@code gc.alloc.rate.norm}), the
- * executor hop as ratios to the unwrapped pool, and the ratios against issue 5's targets, each
+ * executor hop as ratios to the unwrapped pool, and the ratios against the project's targets, each
  * computed from the numbers of this run and marked MET or MISSED. A JOL footprint table (the
  * output of {@link JolFootprint}) is appended when given.
  *
@@ -159,7 +159,7 @@ public final class Report {
               first.path("threads").asInt(),
               source));
     }
-    out.append("## Targets (issue 5), computed from this run\n\n");
+    out.append("## Targets, computed from this run\n\n");
     targets(out, index, ns);
     for (Operation operation : OPERATIONS) {
       out.append("## ").append(operation.title()).append("\n\n");

@@ -24,7 +24,7 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>The method returns nothing: the set and the restore change the thread's state, which the JIT
  * cannot drop.
  *
- * <p>Target (issue 5): contextvars4j at most TransmittableThreadLocal's set-and-restore, flat in
+ * <p>Target: contextvars4j at most TransmittableThreadLocal's set-and-restore, flat in
  * {@code n}.
  *
  * <p>Run with the rest of the suite by {@code bin/bench}, or alone:

@@ -1,5 +1,5 @@
 /**
- * JMH benchmarks of contextvars4j side by side with its peers (issue 5), a JOL footprint main and
+ * JMH benchmarks of contextvars4j side by side with its peers, a JOL footprint main and
  * the Markdown report writer. Not published; built only with the parent POM's {@code benchmarks}
  * profile, for JDK 25.
  *
