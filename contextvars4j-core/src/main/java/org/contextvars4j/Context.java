@@ -278,7 +278,8 @@ public final class Context implements Iterable<ContextVar<?>> {
    */
   public <V extends @Nullable Object> Callable<V> wrap(Callable<V> action) {
     Objects.requireNonNull(action, "action");
-    return () -> call(action::call);
+    CallableOp<V, Exception> op = action::call; // adapted once, not on every call
+    return () -> call(op);
   }
 
   /**

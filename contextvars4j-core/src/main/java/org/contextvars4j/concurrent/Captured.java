@@ -7,6 +7,7 @@ import java.util.function.BiFunction;
 import java.util.function.Consumer;
 import java.util.function.Function;
 import java.util.function.Supplier;
+import org.contextvars4j.Context;
 import org.contextvars4j.internal.ContextAccess;
 import org.jspecify.annotations.Nullable;
 
@@ -29,13 +30,16 @@ final class Captured {
   static <V extends @Nullable Object> Callable<V> callable(Callable<V> task, String name) {
     Objects.requireNonNull(task, name);
     Object mapping = ACCESS.currentMapping();
-    return () -> ACCESS.callInNew(mapping, task::call);
+    // Adapted once here, not on every run.
+    Context.CallableOp<V, Exception> op = task::call;
+    return () -> ACCESS.callInNew(mapping, op);
   }
 
   static <T extends @Nullable Object> Supplier<T> supplier(Supplier<T> supplier, String name) {
     Objects.requireNonNull(supplier, name);
     Object mapping = ACCESS.currentMapping();
-    return () -> ACCESS.callInNew(mapping, supplier::get);
+    Context.CallableOp<T, RuntimeException> op = supplier::get;
+    return () -> ACCESS.callInNew(mapping, op);
   }
 
   static <T extends @Nullable Object, R extends @Nullable Object> Function<T, R> function(
