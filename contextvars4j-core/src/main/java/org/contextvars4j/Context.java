@@ -115,9 +115,11 @@ public final class Context implements Iterable<ContextVar<?>> {
   }
 
   /*
-   * Written only by the thread on which this context is current (and before the context is
-   * published). Plain: a mapping has final fields only (but a cache of its own folded form, which
-   * is safe to race on), so a racing reader sees a whole mapping.
+   * The mapping. While this context is entered, the thread it is entered on holds the sets made
+   * since the entry in its own state (ThreadState's overlay), and writes the mapping back here
+   * when it leaves; a fold of those sets writes it here too. Written only by that thread (and
+   * before the context is published). Plain: a mapping has final fields only (but a cache of its
+   * own folded form, which is safe to race on), so a racing reader sees a whole mapping.
    */
   Vars vars;
 
@@ -128,13 +130,16 @@ public final class Context implements Iterable<ContextVar<?>> {
   @SuppressWarnings("unused") // accessed through OWNER
   private volatile @Nullable Thread owner;
 
-  /**
-   * While this context is entered, what to go back to: the context that was current before (when
-   * entered by run/call), or the open {@link Scope} that entered it, which holds that context.
-   * One field rather than two keeps a context at 24 bytes, and copyCurrent() allocates one. Used
-   * only by the owner thread.
+  /** The open {@link Scope} that entered this context, if entered by {@link #enter()}. */
+  private @Nullable EnteredScope entry;
+
+  /*
+   * While entered: the slots of the thread's overlay that hold this context's sets, [bottom, top);
+   * top is kept only while a nested frame is open above this one (ThreadState.enter), for a read
+   * of this context on its own thread meanwhile. Used only by the owner thread.
    */
-  private @Nullable Object entry;
+  int bottom;
+  int top;
 
   /** Creates a new, empty context (Python {@code Context()}). */
   public Context() {
@@ -145,21 +150,6 @@ public final class Context implements Iterable<ContextVar<?>> {
     this.vars = vars;
   }
 
-  /** The base context of a thread: current on it from its start, never entered or exited. */
-  /**
-   * The context of a task of the concurrent wrappers, made when the task first asks for it: it is
-   * current already (ThreadState holds it), private to the task, and exited by the task's runner.
-   */
-  static Context deferred(Vars vars) {
-    return new Context(vars);
-  }
-
-  static Context base(Thread thread) {
-    Context context = new Context();
-    context.owner = thread;
-    return context;
-  }
-
   /**
    * Returns a new context holding the current thread's current mapping (Python {@code
    * copy_context()}). Takes constant time and memory, whatever the number of variables.
@@ -167,7 +157,7 @@ public final class Context implements Iterable<ContextVar<?>> {
    * @return a new context, not entered anywhere, with the same values as the current one
    */
   public static Context copyCurrent() {
-    return new Context(ThreadState.current().vars);
+    return new Context(ThreadState.current().mapping());
   }
 
   /**
@@ -175,7 +165,7 @@ public final class Context implements Iterable<ContextVar<?>> {
    * Takes constant time and memory.
    */
   public Context copy() {
-    return new Context(vars);
+    return new Context(current());
   }
 
   /**
@@ -191,14 +181,18 @@ public final class Context implements Iterable<ContextVar<?>> {
   public void run(Runnable action) {
     Objects.requireNonNull(action, "action");
     ThreadState state = ThreadState.current();
-    enter(state, null);
+    claim();
+    Context outer = state.context;
+    int outerBottom = state.bottom;
+    long outerEpoch = state.epoch;
+    state.enter(this);
     try {
       action.run();
     } catch (Throwable failure) {
-      exitAfterFailure(state, failure);
+      exitAfterFailure(state, outer, outerBottom, outerEpoch, failure);
       throw failure;
     }
-    exit(state);
+    exit(state, outer, outerBottom, outerEpoch);
   }
 
   /**
@@ -218,15 +212,19 @@ public final class Context implements Iterable<ContextVar<?>> {
   public <R extends @Nullable Object, X extends Throwable> R call(CallableOp<R, X> op) throws X {
     Objects.requireNonNull(op, "op");
     ThreadState state = ThreadState.current();
-    enter(state, null);
+    claim();
+    Context outer = state.context;
+    int outerBottom = state.bottom;
+    long outerEpoch = state.epoch;
+    state.enter(this);
     R result;
     try {
       result = op.call();
     } catch (Throwable failure) {
-      exitAfterFailure(state, failure);
+      exitAfterFailure(state, outer, outerBottom, outerEpoch, failure);
       throw failure;
     }
-    exit(state);
+    exit(state, outer, outerBottom, outerEpoch);
     return result;
   }
 
@@ -247,8 +245,10 @@ public final class Context implements Iterable<ContextVar<?>> {
    */
   public Scope enter() {
     ThreadState state = ThreadState.current();
+    claim();
     EnteredScope entered = new EnteredScope(this, state, Thread.currentThread());
-    enter(state, entered);
+    entry = entered;
+    state.enter(this);
     return entered;
   }
 
@@ -295,7 +295,7 @@ public final class Context implements Iterable<ContextVar<?>> {
   @SuppressWarnings("unchecked")
   public <T extends @Nullable Object> T get(ContextVar<T> var) {
     Objects.requireNonNull(var, "var");
-    Object value = vars.lookup(var);
+    Object value = current().lookup(var);
     if (value == ContextVar.UNBOUND) {
       throw new NoSuchElementException(
           String.format(
@@ -321,7 +321,7 @@ public final class Context implements Iterable<ContextVar<?>> {
   @SuppressWarnings("unchecked")
   public <T extends @Nullable Object> T getOrDefault(ContextVar<T> var, T fallback) {
     Objects.requireNonNull(var, "var");
-    Object value = vars.lookup(var);
+    Object value = current().lookup(var);
     return value == ContextVar.UNBOUND ? fallback : (T) value;
   }
 
@@ -333,12 +333,12 @@ public final class Context implements Iterable<ContextVar<?>> {
    */
   public boolean containsKey(ContextVar<?> var) {
     Objects.requireNonNull(var, "var");
-    return vars.lookup(var) != ContextVar.UNBOUND;
+    return current().lookup(var) != ContextVar.UNBOUND;
   }
 
   /** {@return the number of variables bound in this context (Python {@code len(ctx)})} */
   public int size() {
-    return vars.size();
+    return current().size();
   }
 
   /**
@@ -349,7 +349,7 @@ public final class Context implements Iterable<ContextVar<?>> {
    */
   @Override
   public Iterator<ContextVar<?>> iterator() {
-    Iterator<Map.Entry<ContextVar<?>, Object>> entries = vars.iterator();
+    Iterator<Map.Entry<ContextVar<?>, Object>> entries = current().iterator();
     return new Iterator<>() {
       @Override
       public boolean hasNext() {
@@ -372,7 +372,7 @@ public final class Context implements Iterable<ContextVar<?>> {
    *     null})
    */
   public Map<ContextVar<?>, @Nullable Object> asMap() {
-    return vars.asMap();
+    return current().asMap();
   }
 
   /**
@@ -385,7 +385,7 @@ public final class Context implements Iterable<ContextVar<?>> {
   @Override
   public String toString() {
     StringBuilder sb = new StringBuilder(identity()).append('{');
-    for (Iterator<Map.Entry<ContextVar<?>, Object>> it = vars.iterator(); it.hasNext(); ) {
+    for (Iterator<Map.Entry<ContextVar<?>, Object>> it = current().iterator(); it.hasNext(); ) {
       Map.Entry<ContextVar<?>, Object> entry = it.next();
       sb.append(entry.getKey().name()).append('=').append(Formatting.value(this, entry.getValue()));
       if (it.hasNext()) {
@@ -395,36 +395,47 @@ public final class Context implements Iterable<ContextVar<?>> {
     return sb.append('}').toString();
   }
 
+  /**
+   * {@return this context's mapping as the reading thread should see it} On the thread it is
+   * entered on, that includes the sets made since the entry, which that thread holds in its state
+   * until it leaves; on any other thread, what the last thread to leave it wrote back.
+   */
+  private Vars current() {
+    if ((Thread) OWNER.getAcquire(this) == Thread.currentThread()) {
+      ThreadState state = ThreadState.current();
+      return state.context == this ? state.mapping() : state.suspendedMapping(this);
+    }
+    return vars;
+  }
+
   /* ---- entering and exiting; the caller checked its arguments ---- */
 
   /*
    * Tasks of the org.contextvars4j.concurrent wrappers run in a new context holding the mapping
    * captured when the task was handed over. That context is reachable from nowhere else (no method
    * hands it out: copyCurrent() and copy() make new ones), so no other thread can try to enter it:
-   * no compare-and-set. Most tasks never ask for the context object itself (only a set, a reset or
-   * an enter inside the task do), so it is not even made: the thread's state holds the mapping and
-   * a null context, which ThreadState.context() turns into a real one on first need. What to
-   * restore afterwards stays in this method's locals. These are reached through InternalAccess.
+   * no compare-and-set, and nothing to write back when the task ends. What to restore afterwards
+   * stays in this method's locals. These are reached through InternalAccess.
    */
 
   /** Runs {@code task} in a new context holding {@code mapping}, known to no one else. */
   static void runInNew(Vars mapping, Runnable task) {
     ThreadState state = ThreadState.current();
+    Context context = new Context(mapping);
     Context outer = state.context;
-    Vars outerVars = state.vars;
-    int depth = ++state.depth;
-    state.context = null;
-    state.vars = mapping;
+    int outerBottom = state.bottom;
+    long outerEpoch = state.epoch;
+    state.enter(context);
     try {
       task.run();
     } catch (Throwable failure) {
-      IllegalStateException forgotten = leaveNew(state, outer, outerVars, depth);
+      IllegalStateException forgotten = leaveNew(state, context, outer, outerBottom, outerEpoch);
       if (forgotten != null) {
         failure.addSuppressed(forgotten);
       }
       throw failure;
     }
-    IllegalStateException forgotten = leaveNew(state, outer, outerVars, depth);
+    IllegalStateException forgotten = leaveNew(state, context, outer, outerBottom, outerEpoch);
     if (forgotten != null) {
       throw forgotten;
     }
@@ -434,22 +445,22 @@ public final class Context implements Iterable<ContextVar<?>> {
   static <R extends @Nullable Object, X extends Throwable> R callInNew(
       Vars mapping, CallableOp<R, X> op) throws X {
     ThreadState state = ThreadState.current();
+    Context context = new Context(mapping);
     Context outer = state.context;
-    Vars outerVars = state.vars;
-    int depth = ++state.depth;
-    state.context = null;
-    state.vars = mapping;
+    int outerBottom = state.bottom;
+    long outerEpoch = state.epoch;
+    state.enter(context);
     R result;
     try {
       result = op.call();
     } catch (Throwable failure) {
-      IllegalStateException forgotten = leaveNew(state, outer, outerVars, depth);
+      IllegalStateException forgotten = leaveNew(state, context, outer, outerBottom, outerEpoch);
       if (forgotten != null) {
         failure.addSuppressed(forgotten);
       }
       throw failure;
     }
-    IllegalStateException forgotten = leaveNew(state, outer, outerVars, depth);
+    IllegalStateException forgotten = leaveNew(state, context, outer, outerBottom, outerEpoch);
     if (forgotten != null) {
       throw forgotten;
     }
@@ -457,82 +468,52 @@ public final class Context implements Iterable<ContextVar<?>> {
   }
 
   /**
-   * Ends a run of {@link #runInNew}/{@link #callInNew} at {@code depth}: exits what the task left
-   * entered, restores {@code outer}, and returns the error that reports a forgotten scope, if any.
+   * Ends a run of {@link #runInNew}/{@link #callInNew} in {@code context}: exits what the task
+   * left entered, restores the outer frame, and returns the error that reports a forgotten scope,
+   * if any.
    */
   private static @Nullable IllegalStateException leaveNew(
-      ThreadState state, @Nullable Context outer, Vars outerVars, int depth) {
+      ThreadState state, Context context, @Nullable Context outer, int outerBottom, long outerEpoch) {
     StringBuilder forgotten = null;
-    while (state.depth > depth) {
+    while (state.context != context) {
       forgotten = exitForgotten(state, forgotten);
     }
-    state.context = outer;
-    state.vars = outerVars;
-    state.depth = depth - 1;
-    forgetCaches(state, depth - 1, outerVars);
+    state.leave(context, false, outer, outerBottom, outerEpoch);
     return forgotten == null ? null : forgottenScopes("a task's run", forgotten);
   }
 
-  private void enter(ThreadState state, @Nullable EnteredScope enteredBy) {
-    Thread current = Thread.currentThread();
-    if (!OWNER.compareAndSet(this, (Thread) null, current)) {
+  /** Makes the calling thread the owner of this context, or throws {@code already entered}. */
+  private void claim() {
+    if (!OWNER.compareAndSet(this, (Thread) null, Thread.currentThread())) {
       throw alreadyEntered();
     }
-    push(state, enteredBy);
   }
 
-  /** Makes this context current on the thread of {@code state}; the caller owns it. */
-  private void push(ThreadState state, @Nullable EnteredScope enteredBy) {
-    Context current = state.context();
-    if (enteredBy == null) {
-      entry = current;
-    } else {
-      enteredBy.previous = current;
-      entry = enteredBy;
-    }
-    state.context = this;
-    state.vars = vars;
-    state.depth++;
-  }
-
-  /** Exits this context, which the caller knows to be the current one on this thread. */
-  private void exitCurrent(ThreadState state) {
-    Object exited = entry;
-    assert exited != null : "exiting a context that was not entered";
-    Context restored = exited instanceof EnteredScope scope ? scope.previous : (Context) exited;
-    assert restored != null;
+  /** Exits this context, the current one on this thread, back to the given outer frame. */
+  private void leave(ThreadState state, @Nullable Context outer, int outerBottom, long outerEpoch) {
+    state.leave(this, true, outer, outerBottom, outerEpoch);
     entry = null;
-    state.context = restored;
-    state.vars = restored.vars;
-    forgetCaches(state, --state.depth, restored.vars);
     // Release: the next thread to enter (by CAS) sees every set made here.
     OWNER.setRelease(this, (Thread) null);
   }
 
-  /** After an exit to {@code depth}: the exited context's values must not outlive it in a cache. */
-  private static void forgetCaches(ThreadState state, int depth, Vars restored) {
-    if (state.hasNotedCaches()) {
-      if (depth == 0) {
-        state.forgetNotedCaches();
-      } else {
-        state.forgetNotedCachesExcept(restored);
-      }
+  private void exit(ThreadState state, @Nullable Context outer, int outerBottom, long outerEpoch) {
+    if (state.context != this) {
+      throw closeForgottenScopes(state, outer, outerBottom, outerEpoch);
     }
+    leave(state, outer, outerBottom, outerEpoch);
   }
 
-  private void exit(ThreadState state) {
-    if (state.context == this) {
-      exitCurrent(state);
+  private void exitAfterFailure(
+      ThreadState state,
+      @Nullable Context outer,
+      int outerBottom,
+      long outerEpoch,
+      Throwable failure) {
+    if (state.context != this) {
+      failure.addSuppressed(closeForgottenScopes(state, outer, outerBottom, outerEpoch));
     } else {
-      throw closeForgottenScopes(state);
-    }
-  }
-
-  private void exitAfterFailure(ThreadState state, Throwable failure) {
-    if (state.context == this) {
-      exitCurrent(state);
-    } else {
-      failure.addSuppressed(closeForgottenScopes(state));
+      leave(state, outer, outerBottom, outerEpoch);
     }
   }
 
@@ -540,24 +521,26 @@ public final class Context implements Iterable<ContextVar<?>> {
    * The action entered contexts through {@link #enter()} and did not close them: exits them all,
    * then this one, and returns the error that reports it.
    */
-  private IllegalStateException closeForgottenScopes(ThreadState state) {
+  private IllegalStateException closeForgottenScopes(
+      ThreadState state, @Nullable Context outer, int outerBottom, long outerEpoch) {
     StringBuilder forgotten = null;
     while (state.context != this) {
       forgotten = exitForgotten(state, forgotten);
     }
-    exitCurrent(state);
+    leave(state, outer, outerBottom, outerEpoch);
     return forgottenScopes(identity() + ".run/call", forgotten);
   }
 
   /** Exits the innermost entered context, which an action forgot; adds it to {@code forgotten}. */
   private static StringBuilder exitForgotten(ThreadState state, @Nullable StringBuilder forgotten) {
-    Context inner = state.context();
-    if (inner.entry instanceof EnteredScope scope) {
-      scope.closed = true;
-    }
+    Context inner = state.context;
+    assert inner != null : "a forgotten scope has a context";
+    EnteredScope scope = inner.entry;
+    assert scope != null : "only a scope is left open: runs and calls exit themselves";
+    scope.closed = true;
     StringBuilder names = forgotten == null ? new StringBuilder() : forgotten.append(", ");
     names.append(inner.identity());
-    inner.exitCurrent(state);
+    inner.leave(state, scope.previous, scope.previousBottom, scope.previousEpoch);
     return names;
   }
 
@@ -638,8 +621,12 @@ public final class Context implements Iterable<ContextVar<?>> {
     private final Context context;
     private final ThreadState state;
     private final Thread thread;
-    /** The context that was current when this scope was opened. */
-    @Nullable Context previous;
+
+    /** The frame that was current when this scope was opened, to go back to. */
+    final @Nullable Context previous;
+
+    final int previousBottom;
+    final long previousEpoch;
 
     /** Set on the opening thread, by close() or when a run closes a forgotten scope. */
     boolean closed;
@@ -648,6 +635,9 @@ public final class Context implements Iterable<ContextVar<?>> {
       this.context = context;
       this.state = state;
       this.thread = thread;
+      this.previous = state.context;
+      this.previousBottom = state.bottom;
+      this.previousEpoch = state.epoch;
     }
 
     @Override
@@ -670,17 +660,18 @@ public final class Context implements Iterable<ContextVar<?>> {
                 "Scope of %s is already closed; close each scope exactly once",
                 context.identity()));
       }
-      if (state.context != context || context.entry != this) {
+      Context innermost = state.context;
+      if (innermost != context || context.entry != this) {
         throw new IllegalStateException(
             String.format(
                 Locale.ROOT,
                 "Scope of %s closed out of order: %s is current on this thread; close scopes in"
                     + " the reverse order of enter(), e.g. with try-with-resources",
                 context.identity(),
-                state.context().identity()));
+                innermost == null ? "the thread's own context" : innermost.identity()));
       }
       closed = true;
-      context.exitCurrent(state);
+      context.leave(state, previous, previousBottom, previousEpoch);
     }
 
     @Override

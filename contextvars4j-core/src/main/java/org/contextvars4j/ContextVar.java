@@ -50,55 +50,33 @@ import org.jspecify.annotations.Nullable;
  *     belong to the thread rather than to the work. A {@code ContextVar} is for request-scoped
  *     state that must follow work across threads, executors and futures, and that code deep in
  *     the call tree may change and later restore.
- * @implNote {@link #get()} costs about one {@link ThreadLocal#get()} when the variable was last
- *     read in the same mapping (the common case in a hot loop): each variable caches its last
- *     lookup as an immutable (mapping, value) record, which is valid as long as the thread's
- *     current mapping is that very mapping. Otherwise it walks the few recent sets and then the
- *     trie, {@code O(log32 n)} for {@code n} bound variables. {@link #set} takes constant time
- *     and memory (one stacked node and the token), whatever {@code n}; one set in every few folds
- *     the recent sets into the trie, at {@code O(log32 n)} each. A reset right after its set
- *     takes constant time too. The cache never keeps a value alive
- *     past the {@link Context#run run}, {@link Context#call call} or {@link Context#enter scope}
- *     it was read in (so never past a task of the {@code org.contextvars4j.concurrent} wrappers),
- *     nor past a {@link #reset}. In a thread's own base context, which never exits, the value
- *     last read through a variable may stay reachable until that variable is next read in another
- *     context: one value per variable at most.
+ * @implNote {@link #get()} is one {@link ThreadLocal#get()}, a scan of the sets made in the
+ *     current frame (the current {@link Context#run run}, {@link Context#call call}, {@link
+ *     Context#enter scope} or task) and not undone, newest first, at most eight, and only then a
+ *     lookup in the frame's mapping, {@code O(log32 n)} for {@code n} bound variables. It
+ *     allocates nothing and writes no memory, so threads reading the same variable never contend.
+ *     {@link #set} stores the value in a slot of the thread's own state and allocates only its
+ *     token (which the JIT can remove when the set and its reset are compiled together); every
+ *     eighth set in a frame folds the frame's sets into its trie, {@code O(log32 n)} each. A reset
+ *     of the newest set clears its slot, in constant time; any other reset binds the old value
+ *     again (or unbinds), as Python's does. Nothing keeps a value reachable past its reset, or
+ *     past the frame it was set in.
  * @param <T> the type of the variable's value
  * @since 0.1
  */
 public final class ContextVar<T extends @Nullable Object> {
 
   /*
-   * Implementation notes: the lookup cache.
+   * Implementation notes.
    *
-   * CPython caches, per variable, the value of its last lookup together with the thread and the
-   * thread's "context version"; the cache is valid while both are unchanged. Here the key of the
-   * cache is the mapping itself: mappings are immutable, so a (mapping, value) pair never goes
-   * stale, whichever thread made it and whichever thread reads it. A hit needs no thread id and
-   * no version counter: it is one identity comparison after the ThreadLocal lookup.
-   *
-   * Why not key a record on its thread (owner == Thread.currentThread(), which would skip the
-   * ThreadLocal lookup) and drop the thread's records whenever its mapping changes? Because the
-   * per-thread bookkeeping lives in a ThreadLocal, and the JDK erases the ThreadLocals of some
-   * pool threads between tasks (ForkJoinPool's common pool workers, which run CompletableFuture's
-   * default async stages): the thread keeps its identity, forgets its records, and would read a
-   * stale value later. A mapping-keyed record cannot go stale, whoever forgets what.
-   *
-   * The cache field is written with plain stores and read with plain loads, racily by design.
-   * Cached has only final fields, so a reader that sees a Cached sees it fully built (JLS 17.5);
-   * a reader that sees an older record, or another thread's, either matches its own mapping (then
-   * the value is right for that mapping) or misses and looks the value up. The worst a race can do
-   * is cost a miss.
-   *
-   * A record keeps its mapping, and so every value in it, reachable. So that a finished task's
-   * values do not outlive it in a cache, each thread notes the records it writes while a context
-   * is entered and drops them (if still in place) when its outermost entered context exits; a
-   * nested exit drops those of every mapping but the one it returns to, and a reset those of the
-   * mapping it undoes. A record written in a thread's base context holds only what that context
-   * held recently.
+   * A variable holds no state of its own beyond its name, default and hash: its values live in
+   * the mappings of contexts and in the overlay of each thread's state (see ThreadState). So a get
+   * writes nothing, not even a cache, and any number of threads can read the same variable
+   * without sharing a written cache line: get is one ThreadLocal lookup, a scan of the few sets
+   * made in the current frame, newest first, and only then a lookup in the frame's mapping.
    */
 
-  /** Marks "not bound" in a mapping lookup and in the cache, where {@code null} is a value. */
+  /** Marks "not bound" in a mapping lookup, where {@code null} is a value. */
   static final Object UNBOUND = new Object();
 
   /** Marks "no default", where {@code null} is a legal default. */
@@ -112,9 +90,6 @@ public final class ContextVar<T extends @Nullable Object> {
   private final String name;
   private final @Nullable Object defaultValue;
   private final int hash;
-
-  // Racy by design: see the implementation notes.
-  private @Nullable Cached cache;
 
   private ContextVar(String name, @Nullable Object defaultValue) {
     this.name = name;
@@ -168,7 +143,7 @@ public final class ContextVar<T extends @Nullable Object> {
    *     no default; the message names the variable
    */
   public T get() {
-    Object value = lookup(ThreadState.current());
+    Object value = ThreadState.current().lookup(this);
     return value != UNBOUND ? cast(value) : defaultOrThrow();
   }
 
@@ -180,13 +155,13 @@ public final class ContextVar<T extends @Nullable Object> {
    * @return the bound value (which may be {@code null}), else {@code fallback}
    */
   public T getOrDefault(T fallback) {
-    Object value = lookup(ThreadState.current());
+    Object value = ThreadState.current().lookup(this);
     return value != UNBOUND ? cast(value) : fallback;
   }
 
   /** {@return whether this variable is bound in the current context (its default aside)} */
   public boolean isBound() {
-    return lookup(ThreadState.current()) != UNBOUND;
+    return ThreadState.current().lookup(this) != UNBOUND;
   }
 
   /**
@@ -198,11 +173,7 @@ public final class ContextVar<T extends @Nullable Object> {
    *     Token#close()}; it may be ignored when the value is never to be restored
    */
   public Token<T> set(T value) {
-    ThreadState state = ThreadState.current();
-    Vars before = state.vars;
-    Vars after = before.with(this, value);
-    state.replaceVars(after);
-    return new Token<>(this, state.context(), before, after);
+    return ThreadState.current().push(this, value);
   }
 
   /**
@@ -219,62 +190,62 @@ public final class ContextVar<T extends @Nullable Object> {
    */
   public void reset(Token<T> token) {
     Objects.requireNonNull(token, "token");
-    token.checkUsable(this);
+    ContextVar<T> owner = token.var();
+    if (token.used()) {
+      throw alreadyUsed(owner);
+    }
+    if (owner != this) {
+      throw otherVariable(owner);
+    }
     ThreadState state = ThreadState.current();
-    // A deferred context (null) was never asked for, so no token can belong to it.
-    if (state.context == null || token.context() != state.context) {
-      throw new IllegalArgumentException(
-          String.format(
-              Locale.ROOT,
-              "%s was created in another Context than the current one; reset it in the Context"
-                  + " where set() was called (inside the same run/call/enter)",
-              token));
+    if (token.state == state && token.epoch == state.epoch && token.slot == state.top - 1) {
+      // The newest set of the current frame, nothing set since: undo it by clearing its slot.
+      state.pop();
+    } else {
+      Context made = token.context;
+      // A token of a base frame names no context: it belongs to its own thread's base frame.
+      if (made != state.context || (made == null && token.state != state)) {
+        throw otherContext();
+      }
+      // Python's reset: bind the old value again, or unbind, whatever was set since.
+      Object old = token.old();
+      if (old == UNBOUND) {
+        state.unbind(this);
+      } else {
+        state.push(this, old);
+      }
     }
-    Vars undone = state.vars;
-    state.replaceVars(token.restore(undone));
-    // The undone mapping holds the value being removed: a cache of it must not keep it alive.
-    Cached cached = cache;
-    if (cached != null && cached.mapping == undone) {
-      cache = null;
-    }
-    // So must this thread's noted records of it, of this variable or another one read meanwhile.
-    if (state.hasNotedCaches()) {
-      state.forgetNotedCachesOf(undone);
-    }
+    token.markUsed();
   }
 
-  /**
-   * Returns the value of this variable in the thread's current mapping, or {@link #UNBOUND};
-   * remembers the answer for the next lookup in the same mapping.
-   */
-  private Object lookup(ThreadState state) {
-    Cached cached = cache;
-    if (cached != null && cached.mapping == state.vars) {
-      return cached.value;
-    }
-    return slowLookup(state);
+  // The errors of reset take the token's fields, not the token, which must not escape (see Token).
+
+  private static IllegalStateException alreadyUsed(ContextVar<?> var) {
+    return new IllegalStateException(
+        String.format(
+            Locale.ROOT,
+            "%s has already been used; a token resets its variable once: set() again to get a new"
+                + " token",
+            Token.describe(var, true)));
   }
 
-  // Kept out of lookup() so that the hit path stays small enough to inline.
-  private Object slowLookup(ThreadState state) {
-    Vars mapping = state.vars;
-    Object value = mapping.lookup(this);
-    Cached record = new Cached(mapping, value);
-    cache = record;
-    state.noteCache(this, record);
-    return value;
+  private IllegalArgumentException otherVariable(ContextVar<?> var) {
+    return new IllegalArgumentException(
+        String.format(
+            Locale.ROOT,
+            "%s was created by another variable than %s; reset a token with the variable whose"
+                + " set() returned it",
+            Token.describe(var, false),
+            this));
   }
 
-  /** {@return the mapping of a lookup record that {@link #slowLookup} noted} */
-  static Vars mappingOf(Object record) {
-    return ((Cached) record).mapping;
-  }
-
-  /** Drops the cache if it is still {@code record}; a newer record, maybe another thread's, stays. */
-  void forgetCache(Object record) {
-    if (cache == record) {
-      cache = null;
-    }
+  private IllegalArgumentException otherContext() {
+    return new IllegalArgumentException(
+        String.format(
+            Locale.ROOT,
+            "%s was created in another Context than the current one; reset it in the Context"
+                + " where set() was called (inside the same run/call/enter)",
+            Token.describe(this, false)));
   }
 
   private T defaultOrThrow() {
@@ -329,16 +300,5 @@ public final class ContextVar<T extends @Nullable Object> {
 
   private String describeDefault() {
     return defaultValue == NO_DEFAULT ? "none" : Formatting.value(this, defaultValue);
-  }
-
-  /** One remembered lookup: the value of this variable in {@code mapping} ({@code UNBOUND}). */
-  private static final class Cached {
-    final Vars mapping;
-    final @Nullable Object value;
-
-    Cached(Vars mapping, @Nullable Object value) {
-      this.mapping = mapping;
-      this.value = value;
-    }
   }
 }

@@ -13,7 +13,7 @@ final class InternalAccess extends ContextAccess {
 
   @Override
   public Object currentMapping() {
-    return ThreadState.current().vars;
+    return ThreadState.current().mapping();
   }
 
   @Override

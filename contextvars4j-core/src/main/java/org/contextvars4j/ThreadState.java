@@ -4,143 +4,251 @@ import java.util.Arrays;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The per-thread part of the model: which {@link Context} the thread is in now. One instance per
- * thread (platform or virtual), created on the thread's first use of this library.
+ * The per-thread part of the model: which context the thread is in now, and the sets made in it
+ * since it was entered. One instance per thread (platform or virtual), created on the thread's
+ * first use of this library.
  *
  * <p>Only the owning thread reads or writes the fields, so they are plain fields.
  */
 final class ThreadState {
 
+  /*
+   * Implementation notes: frames and the overlay.
+   *
+   * The thread is always in one frame: its base frame (context == null), or a frame opened by an
+   * entry into a Context (run, call, enter, or a task of the concurrent wrappers). The current
+   * mapping of the frame is its base mapping (frameVars(): the Context's vars, or baseVars) with
+   * the frame's region of the overlay on top: the sets made in the frame and not undone, as
+   * (variable, value) pairs in `entries`, slots [bottom, top), newest last. A nested frame starts
+   * its region where the outer one ends; leaving it clears its slots.
+   *
+   * Why an overlay of mutable slots rather than a new immutable node per set: this object lives
+   * as long as its thread, so it is soon in the old generation, and under G1 every store of a
+   * reference to a young object (a freshly made node) into an old one takes the write barrier's
+   * slow path, a StoreLoad fence and a card mark, several nanoseconds each. A set here stores the
+   * value (as ThreadLocal.set does) and, when the slot held another variable, the variable; the
+   * token is not stored anywhere, so the JIT can remove it when the set and its reset are
+   * compiled together. A reset that undoes the newest set clears the slot: a null store, which no
+   * barrier slows. A Context is given a mapping (an immutable Vars) only when one is needed: a
+   * copy (`snapshot`, kept until the next change), or the frame's exit, which writes the frame's
+   * mapping back into its Context.
+   *
+   * A frame's region holds at most MAX_OVERLAY sets: the next set folds them into the frame's
+   * base mapping (a trie update each), so that a lookup scans a few slots and then the trie.
+   *
+   * `epoch` names the current frame's overlay as it is: a fresh number, unique on this thread, is
+   * taken whenever a frame is entered or its region is folded, and the outer frame's number comes
+   * back when a nested frame is left. A token remembers the epoch and slot of its set: while both
+   * are current and the slot is the top one, nothing has been set since and no slot of it was
+   * moved, and the reset just clears the slot.
+   *
+   * Variables stay in cleared slots (values do not): a push then stores the variable only when
+   * the slot held another one, which in a request loop it rarely does. So a thread may keep a few
+   * variable objects reachable, at most one per slot, never a value.
+   */
+
+  /** Sets a frame's region of the overlay holds before they are folded into its base mapping. */
+  static final int MAX_OVERLAY = 8;
+
+  private static final Object[] NO_ENTRIES = new Object[0];
+
   // One ThreadLocal lookup per operation is the whole per-thread cost: everything else hangs off
   // this object. A virtual thread gets its own instance, as it gets its own ThreadLocal values.
   private static final ThreadLocal<ThreadState> STATE = ThreadLocal.withInitial(ThreadState::new);
 
-  /**
-   * The current context. Starts as this thread's own empty base context. Null while a task of the
-   * concurrent wrappers runs in a context that nothing has asked for yet (see Context.runInNew):
-   * read it through {@link #context()}, which makes that context on first need.
-   */
+  /** The context of the current frame; null in the thread's base frame. */
   @Nullable Context context;
 
-  /**
-   * Always {@code context.vars}, mirrored here so that {@link ContextVar#get()} needs one load
-   * less on its hot path. Every write to one is paired with a write to the other.
-   */
-  Vars vars;
+  /** The base mapping of the thread's base frame. */
+  private Vars baseVars = Vars.EMPTY;
 
-  /** How many contexts are entered on this thread and not yet exited (the base one aside). */
-  int depth;
+  /** The overlay: slot i is (entries[2i], entries[2i + 1]) = (variable, value). */
+  private Object[] entries = NO_ENTRIES;
 
-  /*
-   * The lookup caches this thread wrote while a context was entered, as (variable, record) pairs,
-   * one per variable. A variable's cache keeps its mapping, and every value in it, reachable; when
-   * the outermost entered context exits (a pooled thread finishing its task) the records this
-   * thread left behind are dropped, so a finished task's values do not outlive it in a cache.
-   */
-  private Object[] notedCaches = NO_NOTES;
-  private int notedCount;
+  /** The current frame's region of the overlay: slots [bottom, top). */
+  int bottom;
 
-  private static final Object[] NO_NOTES = new Object[0];
+  int top;
 
-  private ThreadState() {
-    this.context = Context.base(Thread.currentThread());
-    this.vars = context.vars;
-  }
+  /** The current frame's overlay epoch; see the implementation notes. */
+  long epoch;
+
+  /** The last epoch number taken on this thread. */
+  private long epochs;
+
+  /** The current mapping as an immutable Vars, once a copy asked for it; null after any change. */
+  private @Nullable Vars snapshot;
+
+  private ThreadState() {}
 
   static ThreadState current() {
     return STATE.get();
   }
 
-  /** {@return the current context} Makes it, holding the current mapping, if it was deferred. */
-  Context context() {
+  /** {@return the base mapping of the current frame} */
+  Vars frameVars() {
+    Context current = context;
+    return current == null ? baseVars : current.vars;
+  }
+
+  private void setFrameVars(Vars mapping) {
     Context current = context;
     if (current == null) {
-      current = context = Context.deferred(vars);
-    }
-    return current;
-  }
-
-  /** Remembers that {@code var}'s cache now holds {@code record}, written by this thread. */
-  void noteCache(ContextVar<?> var, Object record) {
-    if (depth == 0) {
-      // The base context lives as long as the thread: its values are reachable anyway.
-      return;
-    }
-    Object[] notes = notedCaches;
-    int end = 2 * notedCount;
-    for (int i = 0; i < end; i += 2) {
-      if (notes[i] == var) {
-        notes[i + 1] = record;
-        return;
-      }
-    }
-    if (end == notes.length) {
-      notes = notedCaches = Arrays.copyOf(notes, Math.max(8, 2 * notes.length));
-    }
-    notes[end] = var;
-    notes[end + 1] = record;
-    notedCount++;
-  }
-
-  /** Called when the outermost entered context exits: drops the caches noted since it was entered. */
-  void forgetNotedCaches() {
-    Object[] notes = notedCaches;
-    int end = 2 * notedCount;
-    for (int i = 0; i < end; i += 2) {
-      ((ContextVar<?>) notes[i]).forgetCache(notes[i + 1]);
-      notes[i] = null;
-      notes[i + 1] = null;
-    }
-    notedCount = 0;
-  }
-
-  boolean hasNotedCaches() {
-    return notedCount != 0;
-  }
-
-  /**
-   * Called when a nested context exits back to {@code kept}: drops the noted caches of every other
-   * mapping. Those hold the exited context's values, which must not outlive it while the outer
-   * context goes on; caches of {@code kept} stay, as they are valid again.
-   */
-  void forgetNotedCachesExcept(Vars kept) {
-    forgetNotedCaches(kept, false);
-  }
-
-  /**
-   * Called when a reset undoes {@code undone}: drops the noted caches of that mapping, whichever
-   * variable wrote them, since it holds the value that was reset.
-   */
-  void forgetNotedCachesOf(Vars undone) {
-    forgetNotedCaches(undone, true);
-  }
-
-  /** Drops the noted caches whose mapping is ({@code of}) or is not ({@code !of}) {@code mapping}. */
-  private void forgetNotedCaches(Vars mapping, boolean of) {
-    Object[] notes = notedCaches;
-    int end = 2 * notedCount;
-    int kept = 0;
-    for (int i = 0; i < end; i += 2) {
-      ContextVar<?> var = (ContextVar<?>) notes[i];
-      Object record = notes[i + 1];
-      if ((ContextVar.mappingOf(record) == mapping) == of) {
-        var.forgetCache(record);
-      } else {
-        notes[kept] = var;
-        notes[kept + 1] = record;
-        kept += 2;
-      }
-    }
-    Arrays.fill(notes, kept, end, null);
-    notedCount = kept / 2;
-  }
-
-  /** Makes {@code mapping} the current mapping, in this state and in the current context. */
-  void replaceVars(Vars mapping) {
-    vars = mapping;
-    Context current = context;
-    if (current != null) {
+      baseVars = mapping;
+    } else {
       current.vars = mapping;
     }
+  }
+
+  /** Returns the value of {@code var} in the current mapping, or {@link ContextVar#UNBOUND}. */
+  Object lookup(ContextVar<?> var) {
+    Object[] slots = entries;
+    for (int i = 2 * top - 2, end = 2 * bottom; i >= end; i -= 2) {
+      if (slots[i] == var) {
+        return slots[i + 1];
+      }
+    }
+    return frameVars().lookup(var);
+  }
+
+  /** {@return the current mapping} Constant time unless a set was made since the last one. */
+  Vars mapping() {
+    if (top == bottom) {
+      return frameVars();
+    }
+    Vars made = snapshot;
+    if (made == null) {
+      made = snapshot = frameMapping(frameVars(), bottom, top);
+    }
+    return made;
+  }
+
+  /** The base mapping {@code base} with the slots [from, to) stacked on it. */
+  private Vars frameMapping(Vars base, int from, int to) {
+    Object[] slots = entries;
+    Vars mapping = base;
+    for (int i = 2 * from, end = 2 * to; i < end; i += 2) {
+      mapping = mapping.with((ContextVar<?>) slots[i], slots[i + 1]);
+    }
+    return mapping;
+  }
+
+  /**
+   * The mapping of {@code suspended}, a context entered on this thread under the current frame:
+   * its base mapping with its region of the overlay, as it was when a frame was entered on it.
+   */
+  Vars suspendedMapping(Context suspended) {
+    return frameMapping(suspended.vars, suspended.bottom, suspended.top);
+  }
+
+  /**
+   * Binds {@code var} to {@code value} in the current frame and returns the token of the set:
+   * one slot pushed, the variable stored only if the slot held another one.
+   */
+  <T extends @Nullable Object> Token<T> push(ContextVar<T> var, @Nullable Object value) {
+    if (top - bottom == MAX_OVERLAY) {
+      fold();
+    }
+    // The old value, for the token: in the region if set there, else in the base mapping, which
+    // is immutable and is looked up only if the token is asked for it.
+    Object[] slots = entries;
+    Object old = Token.NOT_LOOKED_UP;
+    for (int i = 2 * top - 2, end = 2 * bottom; i >= end; i -= 2) {
+      if (slots[i] == var) {
+        old = slots[i + 1];
+        break;
+      }
+    }
+    int slot = top;
+    int at = 2 * slot;
+    if (at == slots.length) {
+      slots = grow();
+    }
+    if (slots[at] != var) {
+      slots[at] = var;
+    }
+    slots[at + 1] = value;
+    top = slot + 1;
+    snapshot = null;
+    return new Token<>(
+        var, this, context, slot, epoch, old, old == Token.NOT_LOOKED_UP ? frameVars() : null);
+  }
+
+  /** Undoes the newest set, which the caller checked: clears its slot. */
+  void pop() {
+    int slot = --top;
+    entries[2 * slot + 1] = null;
+    snapshot = null;
+  }
+
+  /**
+   * Unbinds {@code var} in the current frame: folds the region into the base mapping and removes
+   * the variable from it, so that the removed value is reachable from nothing the frame holds.
+   */
+  void unbind(ContextVar<?> var) {
+    fold();
+    setFrameVars(frameVars().without(var));
+  }
+
+  /** Folds the current frame's region into its base mapping and starts a new epoch. */
+  private void fold() {
+    if (top != bottom) {
+      setFrameVars(frameVars().withAll(entries, bottom, top));
+      clearRegion();
+    }
+    epoch = ++epochs;
+    snapshot = null;
+  }
+
+  private void clearRegion() {
+    Object[] slots = entries;
+    for (int i = 2 * bottom + 1, end = 2 * top; i < end; i += 2) {
+      slots[i] = null;
+    }
+    top = bottom;
+  }
+
+  private Object[] grow() {
+    Object[] bigger = Arrays.copyOf(entries, Math.max(4, 2 * entries.length));
+    entries = bigger;
+    return bigger;
+  }
+
+  /* ---- frames ---- */
+
+  /**
+   * Opens a frame for {@code entered}, which the caller owns. The caller keeps {@link #context},
+   * {@link #bottom} and {@link #epoch} as they were before, to pass them back to {@link #leave}.
+   */
+  void enter(Context entered) {
+    Context outer = context;
+    if (outer != null) {
+      // Where the outer context's region ends, for a read of it while it is suspended.
+      outer.top = top;
+    }
+    entered.bottom = top;
+    context = entered;
+    bottom = top;
+    epoch = ++epochs;
+    snapshot = null;
+  }
+
+  /**
+   * Leaves the current frame, the frame of {@code left}: writes its mapping back into {@code left}
+   * when {@code writeBack} (a context someone may run or read again), clears its region, and
+   * makes the given outer frame current again.
+   */
+  void leave(
+      Context left, boolean writeBack, @Nullable Context outer, int outerBottom, long outerEpoch) {
+    if (top != bottom) {
+      if (writeBack) {
+        left.vars = mapping();
+      }
+      clearRegion();
+    }
+    context = outer;
+    bottom = outerBottom;
+    epoch = outerEpoch;
+    snapshot = null;
   }
 }

@@ -30,32 +30,48 @@ import org.jspecify.annotations.Nullable;
  */
 public final class Token<T extends @Nullable Object> implements AutoCloseable {
 
-  /** Marks an old value not looked up yet: a set does no lookup, most tokens never need it. */
-  private static final Object NOT_LOOKED_UP = new Object();
+  /** Marks an old value not looked up yet: it is in {@link #oldBase}, looked up when asked for. */
+  static final Object NOT_LOOKED_UP = new Object();
 
   private final ContextVar<T> var;
-  private final Context context;
 
   /*
-   * The mappings just before and just after the set. When the current mapping is still `after`,
-   * nothing has been set since, and the reset is `before` itself: O(1), no trie update. `after` is
-   * dropped once the token is used, so that a used token still held does not keep the value it
-   * set alive; `before` is kept only while the old value may still have to be looked up in it.
+   * Where the set was made: the thread's state, the context of its frame (null: the thread's base
+   * frame), and the slot and epoch of the overlay that it pushed (see ThreadState). A reset that
+   * finds the same state, epoch and slot on top is the undo of the newest set: it clears the slot.
    */
-  private @Nullable Vars before;
-  private @Nullable Vars after;
+  final ThreadState state;
+  final @Nullable Context context;
+  final int slot;
+  final long epoch;
 
   /** The previous value, {@link ContextVar#UNBOUND}, or {@link #NOT_LOOKED_UP}. */
-  private @Nullable Object oldValue = NOT_LOOKED_UP;
+  private @Nullable Object oldValue;
+
+  /**
+   * The base mapping of the frame at the set, while the old value is still to be looked up in it:
+   * immutable, so the answer is the same whenever it is asked for. Dropped once looked up.
+   */
+  private @Nullable Vars oldBase;
 
   // Plain: a token is used only by the thread on which its context is current.
   private boolean used;
 
-  Token(ContextVar<T> var, Context context, Vars before, Vars after) {
+  Token(
+      ContextVar<T> var,
+      ThreadState state,
+      @Nullable Context context,
+      int slot,
+      long epoch,
+      @Nullable Object oldValue,
+      @Nullable Vars oldBase) {
     this.var = var;
+    this.state = state;
     this.context = context;
-    this.before = before;
-    this.after = after;
+    this.slot = slot;
+    this.epoch = epoch;
+    this.oldValue = oldValue;
+    this.oldBase = oldBase;
   }
 
   /** {@return the variable whose set made this token} */
@@ -107,65 +123,32 @@ public final class Token<T extends @Nullable Object> implements AutoCloseable {
   /** {@return a description naming the variable and saying whether the token was used} */
   @Override
   public String toString() {
+    return describe(var, used);
+  }
+
+  // Static, and given fields rather than the token: the token must not escape the reset, so that
+  // the JIT can remove it when the set and the reset are compiled together.
+  static String describe(ContextVar<?> var, boolean used) {
     return "Token[var=" + var.name() + (used ? ", used" : "") + "]";
   }
 
-  Context context() {
-    return context;
-  }
-
-  /** The previous value, or {@link ContextVar#UNBOUND}; looked up in {@code before} once. */
-  private @Nullable Object old() {
+  /** The previous value, or {@link ContextVar#UNBOUND}; looked up in the old base once. */
+  @Nullable Object old() {
     Object value = oldValue;
     if (value == NOT_LOOKED_UP) {
-      Vars beforeSet = before;
-      assert beforeSet != null : "before is dropped only once the old value is known";
-      value = oldValue = beforeSet.lookup(var);
-      if (used) {
-        before = null;
-      }
+      Vars base = oldBase;
+      assert base != null : "the old base is dropped only once the old value is known";
+      value = oldValue = base.lookup(var);
+      oldBase = null;
     }
     return value;
   }
 
-  /** The checks that come before the context check, in CPython's order. */
-  void checkUsable(ContextVar<?> resetting) {
-    if (used) {
-      throw new IllegalStateException(
-          String.format(
-              Locale.ROOT,
-              "%s has already been used; a token resets its variable once: set() again to get"
-                  + " a new token",
-              this));
-    }
-    if (resetting != var) {
-      throw new IllegalArgumentException(
-          String.format(
-              Locale.ROOT,
-              "%s was created by another variable than %s; reset a token with the variable whose"
-                  + " set() returned it",
-              this,
-              resetting));
-    }
+  boolean used() {
+    return used;
   }
 
-  /** Returns the mapping {@code current} with this set undone, and uses this token up. */
-  Vars restore(Vars current) {
-    Vars restored;
-    Vars beforeSet = before;
-    if (current == after && beforeSet != null) {
-      // Nothing set since: the mapping before the set is the answer, and it is current again, so
-      // keeping it for a later oldValue() keeps nothing alive that the context does not.
-      restored = beforeSet;
-    } else {
-      Object previous = old();
-      restored = previous == ContextVar.UNBOUND ? current.without(var) : current.with(var, previous);
-    }
+  void markUsed() {
     used = true;
-    after = null;
-    if (oldValue != NOT_LOOKED_UP) {
-      before = null;
-    }
-    return restored;
   }
 }

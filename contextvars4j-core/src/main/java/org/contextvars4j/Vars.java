@@ -93,6 +93,18 @@ final class Vars {
     return new Vars(flat().with(key, newValue));
   }
 
+  /**
+   * Returns a trie-only mapping that binds, on top of this one, the variable and value pairs
+   * {@code (pairs[2i], pairs[2i + 1])} for {@code from <= i < to}, later pairs winning.
+   */
+  Vars withAll(Object[] pairs, int from, int to) {
+    Hamt<ContextVar<?>, Object> folded = flat();
+    for (int i = 2 * from, end = 2 * to; i < end; i += 2) {
+      folded = folded.with((ContextVar<?>) pairs[i], pairs[i + 1]);
+    }
+    return new Vars(folded);
+  }
+
   /** Returns a mapping without {@code key}, or this mapping when {@code key} is not bound. */
   Vars without(ContextVar<?> key) {
     Hamt<ContextVar<?>, Object> folded = flat();

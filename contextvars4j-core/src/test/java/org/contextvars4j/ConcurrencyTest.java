@@ -399,7 +399,7 @@ final class ConcurrencyTest {
           () -> {
             mark.set(thread);
             ThreadState state = ThreadState.current();
-            Context home = state.context();
+            Context home = state.context;
             for (int r = 0; r < rounds; r++) {
               start.pass();
               CountDownLatch allTried = tried.get();
@@ -437,7 +437,7 @@ final class ConcurrencyTest {
                 assertThat(e)
                     .as("seed %d: thread %d round %d lost (%s)", SEED, thread, r, entry)
                     .hasMessageContaining("already entered");
-                assertThat(state.context())
+                assertThat(state.context)
                     .as(
                         "seed %d: thread %d round %d: the loser is still in its context",
                         SEED, thread, r)
@@ -796,15 +796,15 @@ final class ConcurrencyTest {
                 .as("seed %d (%s): one state per thread, made on first use", SEED, first)
                 .isNotSameAs(parentState)
                 .isSameAs(ThreadState.current());
-            assertThat(state.vars)
-                .as("seed %d (%s): the mirror", SEED, first)
-                .isSameAs(state.context().vars);
+            assertThat(state.context)
+                .as("seed %d (%s): back in the thread's base frame", SEED, first)
+                .isNull();
             if (first == FirstCall.SET) {
               assertThat(Context.copyCurrent().asMap())
                   .as("seed %d: only the child's own set", SEED)
                   .isEqualTo(Map.of(var, "the child's value"));
             } else {
-              assertThat(state.vars)
+              assertThat(state.mapping())
                   .as("seed %d (%s): empty base context", SEED, first)
                   .isSameAs(Vars.EMPTY);
               assertThat(var.isBound())

@@ -202,7 +202,7 @@ final class ContextTest {
                             throw failure;
                           }))
               .isSameAs(failure);
-          assertThat(ThreadState.current().context()).isSameAs(outer);
+          assertThat(ThreadState.current().context).isSameAs(outer);
           assertThat(NAME.get()).isEqualTo("outer");
         });
     assertThat(inner.get(NAME)).isEqualTo("inner");
@@ -238,7 +238,7 @@ final class ContextTest {
 
           assertThat(ran.get()).as("the action is not run").isFalse();
           assertThat(NAME.get()).isEqualTo("outer");
-          assertThat(ThreadState.current().context()).isSameAs(context);
+          assertThat(ThreadState.current().context).isSameAs(context);
         });
   }
 
@@ -345,7 +345,7 @@ final class ContextTest {
 
     Context.Scope scope = context.enter();
     try {
-      assertThat(ThreadState.current().context()).isSameAs(context);
+      assertThat(ThreadState.current().context).isSameAs(context);
       assertThat(NAME.get()).isEqualTo("in context");
       LEVEL.set(8);
     } finally {
@@ -383,7 +383,7 @@ final class ContextTest {
           .isThrownBy(context::enter)
           .withMessageContaining("already entered")
           .withMessageContaining("this thread");
-      assertThat(ThreadState.current().context()).isSameAs(context);
+      assertThat(ThreadState.current().context).isSameAs(context);
     }
     context.run(() -> {});
   }
@@ -424,11 +424,11 @@ final class ContextTest {
           .isThrownBy(outerScope::close)
           .withMessageContaining("out of order");
 
-      assertThat(ThreadState.current().context()).as("still in the inner context").isSameAs(inner);
+      assertThat(ThreadState.current().context).as("still in the inner context").isSameAs(inner);
       assertThat(NAME.get()).isEqualTo("inner");
     } finally {
       innerScope.close();
-      assertThat(ThreadState.current().context()).isSameAs(outer);
+      assertThat(ThreadState.current().context).isSameAs(outer);
       outerScope.close(); // the failed close left the outer scope open: this close works
     }
   }
@@ -442,9 +442,9 @@ final class ContextTest {
       running.run(
           () -> {
             assertThatIllegalStateException().isThrownBy(scope::close);
-            assertThat(ThreadState.current().context()).isSameAs(running);
+            assertThat(ThreadState.current().context).isSameAs(running);
           });
-      assertThat(ThreadState.current().context()).isSameAs(outside);
+      assertThat(ThreadState.current().context).isSameAs(outside);
     }
   }
 
@@ -468,7 +468,7 @@ final class ContextTest {
     Context.Scope second = context.enter();
     try {
       assertThatIllegalStateException().isThrownBy(first::close);
-      assertThat(ThreadState.current().context())
+      assertThat(ThreadState.current().context)
           .as("closing the stale scope did not exit the context entered again")
           .isSameAs(context);
     } finally {
@@ -488,7 +488,7 @@ final class ContextTest {
       assertThat(thrown)
           .isInstanceOf(IllegalStateException.class)
           .hasMessageContaining("cannot be closed on thread");
-      assertThat(ThreadState.current().context()).isSameAs(context);
+      assertThat(ThreadState.current().context).isSameAs(context);
     } finally {
       scope.close();
     }

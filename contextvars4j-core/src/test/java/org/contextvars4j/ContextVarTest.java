@@ -365,15 +365,21 @@ final class ContextVarTest {
               other.set("kept");
               var.set("old");
               Map<ContextVar<?>, Object> before = Context.copyCurrent().asMap();
-              Object mappingBefore = ThreadState.current().vars;
+              ThreadState state = ThreadState.current();
+              int topBefore = state.top;
+              long epochBefore = state.epoch;
+              Object baseBefore = state.frameVars();
 
               Token<String> token = var.set("new");
+              assertThat(state.top).as("a set pushes one slot").isEqualTo(topBefore + 1);
               var.reset(token);
 
               assertThat(Context.copyCurrent().asMap()).isEqualTo(before);
-              assertThat(ThreadState.current().vars)
-                  .as("the O(1) path gives back the mapping from before the set itself")
-                  .isSameAs(mappingBefore);
+              assertThat(state.top)
+                  .as("the O(1) path clears the set's slot and nothing else")
+                  .isEqualTo(topBefore);
+              assertThat(state.epoch).isEqualTo(epochBefore);
+              assertThat(state.frameVars()).isSameAs(baseBefore);
             });
   }
 

@@ -120,6 +120,7 @@ final class NoBleedStressTest {
   private final AtomicLongArray routesTaken = new AtomicLongArray(Route.values().length);
   private final AtomicInteger mismatches = new AtomicInteger();
   private final Queue<String> descriptions = new ConcurrentLinkedQueue<>();
+  private final List<Request> requests = new ArrayList<>();
 
   private Semaphore inFlight;
   private CountDownLatch finished;
@@ -198,13 +199,20 @@ final class NoBleedStressTest {
 
     void finish() {
       if (done.compareAndSet(false, true)) {
-        // The root context was last changed before the first hop was handed over.
-        Map<ContextVar<?>, Object> expected = Map.of(REQUEST_ID, id, HOP, hopValue(0));
-        if (!root.asMap().equals(expected)) {
-          mismatch(this, "finish", "root context changed to " + root.asMap());
-        }
         finished.countDown();
         inFlight.release();
+      }
+    }
+
+    /**
+     * Checks the root context once its run has ended (which is when a context's sets are written
+     * back for other threads to see): it was last changed before the first hop was handed over,
+     * and no hop changed it.
+     */
+    void checkRoot() {
+      Map<ContextVar<?>, Object> expected = Map.of(REQUEST_ID, id, HOP, hopValue(0));
+      if (!root.asMap().equals(expected)) {
+        mismatch(this, "finish", "root context changed to " + root.asMap());
       }
     }
   }
@@ -222,6 +230,7 @@ final class NoBleedStressTest {
               SEED, finished.getCount())
           .isTrue();
       Request request = new Request(id, master.split());
+      requests.add(request);
       request.root.run(
           () -> {
             REQUEST_ID.set(request.id);
@@ -235,6 +244,10 @@ final class NoBleedStressTest {
             "seed %d: every request finished within %d s (%d did not); first mismatches: %s",
             SEED, RUN_TIMEOUT_SECONDS, finished.getCount(), descriptions)
         .isTrue();
+    // Every root run has returned (on this thread) and every last hop has finished (the latch).
+    for (Request request : requests) {
+      request.checkRoot();
+    }
   }
 
   /**
