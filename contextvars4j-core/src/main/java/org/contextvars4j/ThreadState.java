@@ -18,20 +18,26 @@ final class ThreadState {
    * The thread is always in one frame: its base frame (context == null), or a frame opened by an
    * entry into a Context (run, call, enter, or a task of the concurrent wrappers). The current
    * mapping of the frame is its base mapping (frameVars(): the Context's vars, or baseVars) with
-   * the frame's region of the overlay on top: the sets made in the frame and not undone, as
-   * (variable, value) pairs in `entries`, slots [bottom, top), newest last. A nested frame starts
-   * its region where the outer one ends; leaving it clears its slots.
+   * the frame's region of the overlay on top: the sets made in the frame and not undone, newest
+   * last, in slots [bottom, top). The newest slot of the region is held in the fields newestVar
+   * and newestValue (when hasNewest); every older one in `entries`, slot i at (entries[2i],
+   * entries[2i + 1]). A nested frame starts its region where the outer one ends (the outer's
+   * newest set is moved into `entries` first); leaving it clears its slots.
    *
    * Why an overlay of mutable slots rather than a new immutable node per set: this object lives
    * as long as its thread, so it is soon in the old generation, and under G1 every store of a
    * reference to a young object (a freshly made node) into an old one takes the write barrier's
    * slow path, a StoreLoad fence and a card mark, several nanoseconds each. A set here stores the
-   * value (as ThreadLocal.set does) and, when the slot held another variable, the variable; the
+   * value (as ThreadLocal.set does) and, when the field held another variable, the variable; the
    * token is not stored anywhere, so the JIT can remove it when the set and its reset are
-   * compiled together. A reset that undoes the newest set clears the slot: a null store, which no
+   * compiled together. A reset that undoes the newest set clears it: null stores, which no
    * barrier slows. A Context is given a mapping (an immutable Vars) only when one is needed: a
    * copy (`snapshot`, kept until the next change), or the frame's exit, which writes the frame's
    * mapping back into its Context.
+   *
+   * Why the newest set in fields: a get then reads three fields of this object, on one cache
+   * line, after the ThreadLocal lookup that finds it; a slot of an array would cost the array's
+   * header, a bounds check and a second cache line. A request reads what it set last.
    *
    * A frame's region holds at most MAX_OVERLAY sets: the next set folds them into the frame's
    * base mapping (a trie update each), so that a lookup scans a few slots and then the trie.
@@ -42,9 +48,9 @@ final class ThreadState {
    * are current and the slot is the top one, nothing has been set since and no slot of it was
    * moved, and the reset just clears the slot.
    *
-   * Variables stay in cleared slots (values do not): a push then stores the variable only when
-   * the slot held another one, which in a request loop it rarely does. So a thread may keep a few
-   * variable objects reachable, at most one per slot, never a value.
+   * Variables stay in cleared slots and in newestVar (values do not): a set then stores the
+   * variable only when the slot held another one, which in a request loop it rarely does. So a
+   * thread may keep a few variable objects reachable, at most one per slot, never a value.
    */
 
   /** Sets a frame's region of the overlay holds before they are folded into its base mapping. */
@@ -62,13 +68,19 @@ final class ThreadState {
   /** The base mapping of the thread's base frame. */
   private Vars baseVars = Vars.EMPTY;
 
-  /** The overlay: slot i is (entries[2i], entries[2i + 1]) = (variable, value). */
+  /** The older slots of the overlay: slot i is (entries[2i], entries[2i + 1]). */
   private Object[] entries = NO_ENTRIES;
 
-  /** The current frame's region of the overlay: slots [bottom, top). */
+  /** The current frame's region of the overlay: slots [bottom, top), the newest one included. */
   int bottom;
 
   int top;
+
+  /** Whether slot top - 1 is the newest set of the current frame, held in the next two fields. */
+  private boolean hasNewest;
+
+  private @Nullable ContextVar<?> newestVar;
+  private @Nullable Object newestValue;
 
   /** The current frame's overlay epoch; see the implementation notes. */
   long epoch;
@@ -102,13 +114,28 @@ final class ThreadState {
 
   /** Returns the value of {@code var} in the current mapping, or {@link ContextVar#UNBOUND}. */
   Object lookup(ContextVar<?> var) {
+    // The newest set first, inline: a request reads what it set last. The rest is out of line, so
+    // that this stays small enough for the JIT to inline into every get.
+    if (newestVar == var && hasNewest) {
+      return newestValue;
+    }
+    return lookupBelow(var);
+  }
+
+  /** The lookup past the newest set: the older slots of the frame, then its base mapping. */
+  private Object lookupBelow(ContextVar<?> var) {
     Object[] slots = entries;
-    for (int i = 2 * top - 2, end = 2 * bottom; i >= end; i -= 2) {
+    for (int i = 2 * olderEnd() - 2, end = 2 * bottom; i >= end; i -= 2) {
       if (slots[i] == var) {
         return slots[i + 1];
       }
     }
     return frameVars().lookup(var);
+  }
+
+  /** {@return the end of the frame's slots that are in {@link #entries}} */
+  private int olderEnd() {
+    return hasNewest ? top - 1 : top;
   }
 
   /** {@return the current mapping} Constant time unless a set was made since the last one. */
@@ -118,12 +145,16 @@ final class ThreadState {
     }
     Vars made = snapshot;
     if (made == null) {
-      made = snapshot = frameMapping(frameVars(), bottom, top);
+      made = frameMapping(frameVars(), bottom, olderEnd());
+      if (hasNewest) {
+        made = made.with(newestVar, newestValue);
+      }
+      snapshot = made;
     }
     return made;
   }
 
-  /** The base mapping {@code base} with the slots [from, to) stacked on it. */
+  /** The base mapping {@code base} with the older slots [from, to) stacked on it. */
   private Vars frameMapping(Vars base, int from, int to) {
     Object[] slots = entries;
     Vars mapping = base;
@@ -143,7 +174,7 @@ final class ThreadState {
 
   /**
    * Binds {@code var} to {@code value} in the current frame and returns the token of the set:
-   * one slot pushed, the variable stored only if the slot held another one.
+   * the value stored in a field, the variable too if the field held another one.
    */
   <T extends @Nullable Object> Token<T> push(ContextVar<T> var, @Nullable Object value) {
     if (top - bottom == MAX_OVERLAY) {
@@ -151,33 +182,59 @@ final class ThreadState {
     }
     // The old value, for the token: in the region if set there, else in the base mapping, which
     // is immutable and is looked up only if the token is asked for it.
-    Object[] slots = entries;
-    Object old = Token.NOT_LOOKED_UP;
-    for (int i = 2 * top - 2, end = 2 * bottom; i >= end; i -= 2) {
-      if (slots[i] == var) {
-        old = slots[i + 1];
-        break;
-      }
+    Object old;
+    if (hasNewest) {
+      old = newestVar == var ? newestValue : olderValue(var, top - 1);
+      spillNewest();
+    } else {
+      old = olderValue(var, top);
     }
-    int slot = top;
-    int at = 2 * slot;
-    if (at == slots.length) {
-      slots = grow();
+    if (newestVar != var) {
+      newestVar = var;
     }
-    if (slots[at] != var) {
-      slots[at] = var;
-    }
-    slots[at + 1] = value;
-    top = slot + 1;
+    newestValue = value;
+    hasNewest = true;
+    int slot = top++;
     snapshot = null;
     return new Token<>(
         var, this, context, slot, epoch, old, old == Token.NOT_LOOKED_UP ? frameVars() : null);
   }
 
+  /** The value of {@code var} in the frame's slots [bottom, to), or {@link Token#NOT_LOOKED_UP}. */
+  private Object olderValue(ContextVar<?> var, int to) {
+    Object[] slots = entries;
+    for (int i = 2 * to - 2, end = 2 * bottom; i >= end; i -= 2) {
+      if (slots[i] == var) {
+        return slots[i + 1];
+      }
+    }
+    return Token.NOT_LOOKED_UP;
+  }
+
+  /** Moves the newest set into {@link #entries}, at its slot, top - 1. */
+  private void spillNewest() {
+    int at = 2 * (top - 1);
+    Object[] slots = entries;
+    if (at == slots.length) {
+      slots = entries = Arrays.copyOf(slots, Math.max(4, 2 * slots.length));
+    }
+    if (slots[at] != newestVar) {
+      slots[at] = newestVar;
+    }
+    slots[at + 1] = newestValue;
+    newestValue = null;
+    hasNewest = false;
+  }
+
   /** Undoes the newest set, which the caller checked: clears its slot. */
   void pop() {
     int slot = --top;
-    entries[2 * slot + 1] = null;
+    if (hasNewest) {
+      hasNewest = false;
+      newestValue = null;
+    } else {
+      entries[2 * slot + 1] = null;
+    }
     snapshot = null;
   }
 
@@ -193,6 +250,9 @@ final class ThreadState {
   /** Folds the current frame's region into its base mapping and starts a new epoch. */
   private void fold() {
     if (top != bottom) {
+      if (hasNewest) {
+        spillNewest();
+      }
       setFrameVars(frameVars().withAll(entries, bottom, top));
       clearRegion();
     }
@@ -200,18 +260,15 @@ final class ThreadState {
     snapshot = null;
   }
 
+  /** Clears the current frame's slots: no value stays reachable from them. */
   private void clearRegion() {
     Object[] slots = entries;
-    for (int i = 2 * bottom + 1, end = 2 * top; i < end; i += 2) {
+    for (int i = 2 * bottom + 1, end = 2 * olderEnd(); i < end; i += 2) {
       slots[i] = null;
     }
+    hasNewest = false;
+    newestValue = null;
     top = bottom;
-  }
-
-  private Object[] grow() {
-    Object[] bigger = Arrays.copyOf(entries, Math.max(4, 2 * entries.length));
-    entries = bigger;
-    return bigger;
   }
 
   /* ---- frames ---- */
@@ -221,6 +278,10 @@ final class ThreadState {
    * {@link #bottom} and {@link #epoch} as they were before, to pass them back to {@link #leave}.
    */
   void enter(Context entered) {
+    if (hasNewest) {
+      // The outer frame's newest set joins its older ones: the fields are for the new frame.
+      spillNewest();
+    }
     Context outer = context;
     if (outer != null) {
       // Where the outer context's region ends, for a read of it while it is suspended.

@@ -1,7 +1,9 @@
 package org.contextvars4j.benchmarks;
 
+import java.util.concurrent.Callable;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
+import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * One context-propagation system (contextvars4j or a peer) seen through the operations the
@@ -80,5 +82,50 @@ interface ContextSystem {
   /** Whether {@link #wrap} carries the submitter's values to the pool's thread. */
   default boolean propagatesToPool() {
     return true;
+  }
+
+  /* ---- the server shapes (ShapesBenchmark classes); a system without one throws ---- */
+
+  /** The number of reads of the variable in {@link #request}. */
+  int REQUEST_READS = 4;
+
+  /** The number of reads of each handler variable in {@link #handler}. */
+  int HANDLER_READS = 10;
+
+  /**
+   * The request shape: sets the variable to {@link #OTHER}, reads it {@value #REQUEST_READS} times
+   * (each read consumed, so none is folded into another), and restores it, the system's own way.
+   */
+  void request(Blackhole bh);
+
+  /**
+   * The handler shape: binds three handler variables of its own to {@link #OTHER}, reads each
+   * {@value #HANDLER_READS} times, hands {@code hop} (which reads the three) to {@code pool}, waits
+   * for its result, and restores the three.
+   *
+   * @param pool the pool, wrapped by {@link #wrap}
+   * @param hop what the pool's task runs: it reads the three handler variables
+   * @return the task's result
+   */
+  Object handler(Blackhole bh, Executor pool, Callable<Object> hop)
+      throws Exception;
+
+  /** Reads the three handler variables, as {@link #handler}'s task does on the pool's thread. */
+  Object readHandlerVars();
+
+  /**
+   * Runs {@code task} in {@code held}, values captured elsewhere by {@link #capture()}, and
+   * restores what was current: the receiving side of a hop.
+   */
+  void replay(Object held, Runnable task);
+
+  /**
+   * Ages the thread's bindings: {@code sets} sets of the bound variables (the first {@code n - 1}
+   * in turn, or the variable when {@code n} is 1) that are never undone, then a set of the variable
+   * back to {@link #VALUE}. The same variables stay bound; only the history differs.
+   */
+  default void age(int n, int sets) {
+    throw new UnsupportedOperationException(
+        getClass().getSimpleName() + ": its bindings have no history to age");
   }
 }

@@ -1,5 +1,7 @@
 package org.contextvars4j.benchmarks;
 
+import java.util.concurrent.Callable;
+import org.openjdk.jmh.infra.Blackhole;
 import java.util.ArrayDeque;
 import java.util.Deque;
 import java.util.concurrent.Executor;
@@ -26,7 +28,9 @@ final class ContextVars4jSystem implements ContextSystem {
   private final ContextVar<Object> the = ContextVar.named("the");
   private final ContextVar<Object> unbound = ContextVar.named("unbound", DEFAULT);
   private final ContextVar<Object>[] others;
-  private final Deque<Token<Object>> tokens = new ArrayDeque<>();
+  // Per thread: the shared-system benchmarks bind the same variables on several threads.
+  private final ThreadLocal<Deque<Token<Object>>> tokens =
+      ThreadLocal.withInitial(ArrayDeque::new);
 
   @SuppressWarnings({"unchecked", "rawtypes"})
   ContextVars4jSystem(boolean copyWrap) {
@@ -39,16 +43,18 @@ final class ContextVars4jSystem implements ContextSystem {
 
   @Override
   public void bind(int n) {
+    Deque<Token<Object>> made = tokens.get();
     for (int i = 0; i < n - 1; i++) {
-      tokens.push(others[i].set(Integer.valueOf(i)));
+      made.push(others[i].set(Integer.valueOf(i)));
     }
-    tokens.push(the.set(VALUE));
+    made.push(the.set(VALUE));
   }
 
   @Override
   public void unbind() {
-    while (!tokens.isEmpty()) {
-      Token<Object> token = tokens.pop();
+    Deque<Token<Object>> made = tokens.get();
+    while (!made.isEmpty()) {
+      Token<Object> token = made.pop();
       token.var().reset(token);
     }
   }
@@ -81,5 +87,53 @@ final class ContextVars4jSystem implements ContextSystem {
   @Override
   public Executor wrap(ExecutorService pool) {
     return ContextExecutors.wrap(pool);
+  }
+
+  private final ContextVar<Object> h0 = ContextVar.named("h0");
+  private final ContextVar<Object> h1 = ContextVar.named("h1");
+  private final ContextVar<Object> h2 = ContextVar.named("h2");
+
+  @Override
+  public void request(Blackhole bh) {
+    try (Token<Object> ignored = the.set(OTHER)) {
+      for (int i = 0; i < REQUEST_READS; i++) {
+        bh.consume(the.get());
+      }
+    }
+  }
+
+  @Override
+  public Object handler(Blackhole bh, Executor pool, Callable<Object> hop) throws Exception {
+    try (Token<Object> a = h0.set(OTHER);
+        Token<Object> b = h1.set(OTHER);
+        Token<Object> c = h2.set(OTHER)) {
+      for (int i = 0; i < HANDLER_READS; i++) {
+        bh.consume(h0.get());
+        bh.consume(h1.get());
+        bh.consume(h2.get());
+      }
+      return ExecutorHopBenchmark.handOver(pool, hop);
+    }
+  }
+
+  @Override
+  public Object readHandlerVars() {
+    Object a = h0.get();
+    Object b = h1.get();
+    Object c = h2.get();
+    return a == b && b == c ? a : null;
+  }
+
+  @Override
+  public void replay(Object held, Runnable task) {
+    ((Context) held).run(task);
+  }
+
+  @Override
+  public void age(int n, int sets) {
+    for (int i = 0; i < sets; i++) {
+      (n == 1 ? the : others[i % (n - 1)]).set(Integer.valueOf(i));
+    }
+    the.set(VALUE);
   }
 }

@@ -110,7 +110,16 @@ public class ExecutorHopBenchmark {
   /** Runs a task that reads the variable on the pool and waits for its result. */
   @Benchmark
   public Object hop() throws ExecutionException, InterruptedException {
-    FutureTask<Object> task = new FutureTask<>(read);
+    return handOver(executor, read);
+  }
+
+  /**
+   * Hands {@code work} to {@code executor} as a {@link FutureTask} and spins until it is done:
+   * the hop of this benchmark and of {@link HandlerBenchmark}.
+   */
+  static Object handOver(Executor executor, Callable<Object> work)
+      throws ExecutionException, InterruptedException {
+    FutureTask<Object> task = new FutureTask<>(work);
     executor.execute(task);
     while (!task.isDone()) {
       Thread.onSpinWait();

@@ -1,5 +1,7 @@
 package org.contextvars4j.benchmarks;
 
+import java.util.concurrent.Callable;
+import org.openjdk.jmh.infra.Blackhole;
 import io.grpc.Context;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
@@ -25,8 +27,8 @@ final class GrpcSystem implements ContextSystem {
   private final Context.Key<Object> the = Context.key("the");
   private final Context.Key<Object> unbound = Context.keyWithDefault("unbound", DEFAULT);
   private final Context.Key<Object>[] others;
-  private Context attached;
-  private Context previous;
+  // Per thread: the shared-system benchmarks bind the same keys on several threads.
+  private final ThreadLocal<Context[]> attachedAndPrevious = new ThreadLocal<>();
 
   @SuppressWarnings({"unchecked", "rawtypes"})
   GrpcSystem() {
@@ -51,13 +53,15 @@ final class GrpcSystem implements ContextSystem {
     for (; i < n - 1; i++) {
       context = context.withValue(others[i], Integer.valueOf(i));
     }
-    attached = context.withValue(the, VALUE);
-    previous = attached.attach();
+    Context attached = context.withValue(the, VALUE);
+    attachedAndPrevious.set(new Context[] {attached, attached.attach()});
   }
 
   @Override
   public void unbind() {
-    attached.detach(previous);
+    Context[] pair = attachedAndPrevious.get();
+    pair[0].detach(pair[1]);
+    attachedAndPrevious.remove();
   }
 
   @Override
@@ -90,5 +94,51 @@ final class GrpcSystem implements ContextSystem {
   @Override
   public Executor wrap(ExecutorService pool) {
     return Context.currentContextExecutor(pool);
+  }
+
+  private final Context.Key<Object> h0 = Context.key("h0");
+  private final Context.Key<Object> h1 = Context.key("h1");
+  private final Context.Key<Object> h2 = Context.key("h2");
+
+  @Override
+  public void request(Blackhole bh) {
+    Context context = Context.current().withValue(the, OTHER);
+    Context before = context.attach();
+    try {
+      for (int i = 0; i < REQUEST_READS; i++) {
+        bh.consume(the.get());
+      }
+    } finally {
+      context.detach(before);
+    }
+  }
+
+  @Override
+  public Object handler(Blackhole bh, Executor pool, Callable<Object> hop) throws Exception {
+    Context context = Context.current().withValues(h0, OTHER, h1, OTHER, h2, OTHER);
+    Context before = context.attach();
+    try {
+      for (int i = 0; i < HANDLER_READS; i++) {
+        bh.consume(h0.get());
+        bh.consume(h1.get());
+        bh.consume(h2.get());
+      }
+      return ExecutorHopBenchmark.handOver(pool, hop);
+    } finally {
+      context.detach(before);
+    }
+  }
+
+  @Override
+  public Object readHandlerVars() {
+    Object a = h0.get();
+    Object b = h1.get();
+    Object c = h2.get();
+    return a == b && b == c ? a : null;
+  }
+
+  @Override
+  public void replay(Object held, Runnable task) {
+    ((Context) held).run(task);
   }
 }

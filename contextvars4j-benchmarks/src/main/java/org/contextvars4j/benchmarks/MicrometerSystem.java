@@ -1,5 +1,8 @@
 package org.contextvars4j.benchmarks;
 
+import io.micrometer.context.ContextSnapshot;
+import java.util.concurrent.Callable;
+import org.openjdk.jmh.infra.Blackhole;
 import io.micrometer.context.ContextExecutorService;
 import io.micrometer.context.ContextRegistry;
 import io.micrometer.context.ContextSnapshotFactory;
@@ -89,5 +92,30 @@ final class MicrometerSystem implements ContextSystem {
   @Override
   public Executor wrap(ExecutorService pool) {
     return ContextExecutorService.wrap(pool, factory::captureAll);
+  }
+
+  @Override
+  public void request(Blackhole bh) {
+    throw new UnsupportedOperationException(
+        "Micrometer has no variable of its own: its request is the ThreadLocal row's");
+  }
+
+  @Override
+  public Object handler(Blackhole bh, Executor pool, Callable<Object> hop) {
+    throw new UnsupportedOperationException(
+        "Micrometer has no variable of its own: its handler is ThreadLocals through its wrapper");
+  }
+
+  @Override
+  public Object readHandlerVars() {
+    throw new UnsupportedOperationException("Micrometer has no variable of its own");
+  }
+
+  @Override
+  @SuppressWarnings("try") // the scope is only closed: that is the restore
+  public void replay(Object held, Runnable task) {
+    try (ContextSnapshot.Scope ignored = ((ContextSnapshot) held).setThreadLocals()) {
+      task.run();
+    }
   }
 }

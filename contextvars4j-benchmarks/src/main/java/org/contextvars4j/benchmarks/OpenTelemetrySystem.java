@@ -1,5 +1,7 @@
 package org.contextvars4j.benchmarks;
 
+import java.util.concurrent.Callable;
+import org.openjdk.jmh.infra.Blackhole;
 import io.opentelemetry.context.Context;
 import io.opentelemetry.context.ContextKey;
 import io.opentelemetry.context.Scope;
@@ -25,7 +27,8 @@ final class OpenTelemetrySystem implements ContextSystem {
   private final ContextKey<Object> the = ContextKey.named("the");
   private final ContextKey<Object> unbound = ContextKey.named("unbound");
   private final ContextKey<Object>[] others;
-  private Scope scope = Scope.noop();
+  // Per thread: the shared-system benchmarks bind the same keys on several threads.
+  private final ThreadLocal<Scope> scope = ThreadLocal.withInitial(Scope::noop);
 
   @SuppressWarnings({"unchecked", "rawtypes"})
   OpenTelemetrySystem() {
@@ -41,13 +44,13 @@ final class OpenTelemetrySystem implements ContextSystem {
     for (int i = 0; i < n - 1; i++) {
       context = context.with(others[i], Integer.valueOf(i));
     }
-    scope = context.with(the, VALUE).makeCurrent();
+    scope.set(context.with(the, VALUE).makeCurrent());
   }
 
   @Override
   public void unbind() {
-    scope.close();
-    scope = Scope.noop();
+    scope.get().close();
+    scope.remove();
   }
 
   @Override
@@ -82,5 +85,47 @@ final class OpenTelemetrySystem implements ContextSystem {
   @Override
   public Executor wrap(ExecutorService pool) {
     return Context.taskWrapping(pool);
+  }
+
+  private final ContextKey<Object> h0 = ContextKey.named("h0");
+  private final ContextKey<Object> h1 = ContextKey.named("h1");
+  private final ContextKey<Object> h2 = ContextKey.named("h2");
+
+  @Override
+  @SuppressWarnings("try") // the scope is only closed: that is the restore
+  public void request(Blackhole bh) {
+    try (Scope ignored = Context.current().with(the, OTHER).makeCurrent()) {
+      for (int i = 0; i < REQUEST_READS; i++) {
+        bh.consume(Context.current().get(the));
+      }
+    }
+  }
+
+  @Override
+  @SuppressWarnings("try")
+  public Object handler(Blackhole bh, Executor pool, Callable<Object> hop) throws Exception {
+    try (Scope ignored =
+        Context.current().with(h0, OTHER).with(h1, OTHER).with(h2, OTHER).makeCurrent()) {
+      for (int i = 0; i < HANDLER_READS; i++) {
+        bh.consume(Context.current().get(h0));
+        bh.consume(Context.current().get(h1));
+        bh.consume(Context.current().get(h2));
+      }
+      return ExecutorHopBenchmark.handOver(pool, hop);
+    }
+  }
+
+  @Override
+  public Object readHandlerVars() {
+    Context current = Context.current();
+    Object a = current.get(h0);
+    Object b = current.get(h1);
+    Object c = current.get(h2);
+    return a == b && b == c ? a : null;
+  }
+
+  @Override
+  public void replay(Object held, Runnable task) {
+    ((Context) held).wrap(task).run();
   }
 }

@@ -1,5 +1,7 @@
 package org.contextvars4j.benchmarks;
 
+import java.util.concurrent.Callable;
+import org.openjdk.jmh.infra.Blackhole;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 
@@ -90,5 +92,33 @@ final class ScopedValueSystem implements ContextSystem {
   public Executor wrap(ExecutorService pool) {
     throw new UnsupportedOperationException(
         "ScopedValue has no executor wrapper in JDK 25 (StructuredTaskScope is a preview API)");
+  }
+
+  @Override
+  public void request(Blackhole bh) {
+    ScopedValue.where(the, OTHER)
+        .run(
+            () -> {
+              for (int i = 0; i < REQUEST_READS; i++) {
+                bh.consume(the.get());
+              }
+            });
+  }
+
+  @Override
+  public Object handler(Blackhole bh, Executor pool, Callable<Object> hop) {
+    throw new UnsupportedOperationException(
+        "ScopedValue has no executor wrapper in JDK 25 (StructuredTaskScope is a preview API)");
+  }
+
+  @Override
+  public Object readHandlerVars() {
+    throw new UnsupportedOperationException("ScopedValue has no executor wrapper");
+  }
+
+  @Override
+  public void replay(Object held, Runnable task) {
+    throw new UnsupportedOperationException(
+        "ScopedValue has no capture: the code that bound the values must keep its carrier");
   }
 }

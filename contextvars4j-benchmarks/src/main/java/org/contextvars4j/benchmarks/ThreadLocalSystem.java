@@ -1,5 +1,7 @@
 package org.contextvars4j.benchmarks;
 
+import java.util.concurrent.Callable;
+import org.openjdk.jmh.infra.Blackhole;
 import java.util.concurrent.Executor;
 import java.util.concurrent.ExecutorService;
 
@@ -87,22 +89,25 @@ final class ThreadLocalSystem implements ContextSystem {
   @Override
   public Runnable captureAndWrap(Runnable task) {
     Object[] captured = (Object[]) capture();
-    return () -> {
-      int count = captured.length;
-      Object[] saved = new Object[count];
+    return () -> runIn(captured, task);
+  }
+
+  /** Sets the captured values, runs {@code task}, and restores the values from before. */
+  private void runIn(Object[] captured, Runnable task) {
+    int count = captured.length;
+    Object[] saved = new Object[count];
+    for (int i = 0; i < count; i++) {
+      ThreadLocal<Object> local = bound(i);
+      saved[i] = local.get();
+      local.set(captured[i]);
+    }
+    try {
+      task.run();
+    } finally {
       for (int i = 0; i < count; i++) {
-        ThreadLocal<Object> local = bound(i);
-        saved[i] = local.get();
-        local.set(captured[i]);
+        bound(i).set(saved[i]);
       }
-      try {
-        task.run();
-      } finally {
-        for (int i = 0; i < count; i++) {
-          bound(i).set(saved[i]);
-        }
-      }
-    };
+    }
   }
 
   @Override
@@ -113,5 +118,65 @@ final class ThreadLocalSystem implements ContextSystem {
   @Override
   public boolean propagatesToPool() {
     return false;
+  }
+
+  private final ThreadLocal<Object> h0 = new ThreadLocal<>();
+  private final ThreadLocal<Object> h1 = new ThreadLocal<>();
+  private final ThreadLocal<Object> h2 = new ThreadLocal<>();
+
+  @Override
+  public void request(Blackhole bh) {
+    Object old = the.get();
+    the.set(OTHER);
+    try {
+      for (int i = 0; i < REQUEST_READS; i++) {
+        bh.consume(the.get());
+      }
+    } finally {
+      the.set(old);
+    }
+  }
+
+  @Override
+  public Object handler(Blackhole bh, Executor pool, Callable<Object> hop) throws Exception {
+    Object old0 = h0.get();
+    Object old1 = h1.get();
+    Object old2 = h2.get();
+    h0.set(OTHER);
+    h1.set(OTHER);
+    h2.set(OTHER);
+    try {
+      for (int i = 0; i < HANDLER_READS; i++) {
+        bh.consume(h0.get());
+        bh.consume(h1.get());
+        bh.consume(h2.get());
+      }
+      return ExecutorHopBenchmark.handOver(pool, hop);
+    } finally {
+      h0.set(old0);
+      h1.set(old1);
+      h2.set(old2);
+    }
+  }
+
+  @Override
+  public Object readHandlerVars() {
+    Object a = h0.get();
+    Object b = h1.get();
+    Object c = h2.get();
+    return a == b && b == c ? a : null;
+  }
+
+  @Override
+  public void replay(Object held, Runnable task) {
+    runIn((Object[]) held, task);
+  }
+
+  @Override
+  public void age(int n, int sets) {
+    for (int i = 0; i < sets; i++) {
+      (n == 1 ? the : all[i % (n - 1)]).set(Integer.valueOf(i));
+    }
+    the.set(VALUE);
   }
 }

@@ -1,5 +1,7 @@
 package org.contextvars4j.benchmarks;
 
+import java.util.concurrent.Callable;
+import org.openjdk.jmh.infra.Blackhole;
 import com.alibaba.ttl.TransmittableThreadLocal;
 import com.alibaba.ttl.TtlRunnable;
 import com.alibaba.ttl.threadpool.TtlExecutors;
@@ -82,5 +84,71 @@ final class TtlSystem implements ContextSystem {
   @Override
   public Executor wrap(ExecutorService pool) {
     return TtlExecutors.getTtlExecutorService(pool);
+  }
+
+  private final TransmittableThreadLocal<Object> h0 = new TransmittableThreadLocal<>();
+  private final TransmittableThreadLocal<Object> h1 = new TransmittableThreadLocal<>();
+  private final TransmittableThreadLocal<Object> h2 = new TransmittableThreadLocal<>();
+
+  @Override
+  public void request(Blackhole bh) {
+    Object old = the.get();
+    the.set(OTHER);
+    try {
+      for (int i = 0; i < REQUEST_READS; i++) {
+        bh.consume(the.get());
+      }
+    } finally {
+      the.set(old);
+    }
+  }
+
+  @Override
+  public Object handler(Blackhole bh, Executor pool, Callable<Object> hop) throws Exception {
+    Object old0 = h0.get();
+    Object old1 = h1.get();
+    Object old2 = h2.get();
+    h0.set(OTHER);
+    h1.set(OTHER);
+    h2.set(OTHER);
+    try {
+      for (int i = 0; i < HANDLER_READS; i++) {
+        bh.consume(h0.get());
+        bh.consume(h1.get());
+        bh.consume(h2.get());
+      }
+      return ExecutorHopBenchmark.handOver(pool, hop);
+    } finally {
+      // TTL treats null as "unset": set(null) removes, as a restore of an unset variable must.
+      h0.set(old0);
+      h1.set(old1);
+      h2.set(old2);
+    }
+  }
+
+  @Override
+  public Object readHandlerVars() {
+    Object a = h0.get();
+    Object b = h1.get();
+    Object c = h2.get();
+    return a == b && b == c ? a : null;
+  }
+
+  @Override
+  public void replay(Object held, Runnable task) {
+    Object backup = TransmittableThreadLocal.Transmitter.replay(held);
+    try {
+      task.run();
+    } finally {
+      TransmittableThreadLocal.Transmitter.restore(backup);
+    }
+  }
+
+  @Override
+  public void age(int n, int sets) {
+    for (int i = 0; i < sets; i++) {
+      (n == 1 ? the : others[i % (n - 1)]).set(Integer.valueOf(i));
+    }
+    the.set(VALUE);
   }
 }
