@@ -9,7 +9,9 @@ import static org.contextvars4j.concurrent.ExecTestSupport.terminate;
 import java.lang.ref.Reference;
 import java.lang.ref.ReferenceQueue;
 import java.lang.ref.WeakReference;
+import java.util.ArrayDeque;
 import java.util.ArrayList;
+import java.util.Deque;
 import java.util.List;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutorService;
@@ -328,10 +330,51 @@ final class RetentionTest {
   }
 
   /*
-   * Not tested, because it is a documented limit (ContextVar's @implNote): in a thread's base
-   * context, which never exits, the value a variable's lookup cache last saw (or the mapping
-   * another variable's cache last saw) stays reachable until that variable is next read in
-   * another mapping, on any thread. Everything read inside an entered Context, and so inside every
-   * task of the concurrent wrappers, is covered above.
+   * The thread's own base context never exits: only resets make its values unreachable. Each case
+   * below leaves the payload in another part of the thread's state before the reset: a copy taken
+   * meanwhile (the cached mapping of copies), an older slot (a later set of another variable), or
+   * the frame's trie (enough later sets to fold the recent ones into it).
    */
+
+  @Test
+  void tokenReset_inTheBaseContext_afterACopyWasTaken_valueUnreachable() throws Exception {
+    Tracked tracked = new Tracked("a set, a copy dropped, and a reset in the base context");
+    Token<Payload> token = BIG.set(tracked.make());
+    assertThat(Context.copyCurrent().get(BIG).bytes).hasSize(8 << 20);
+    BIG.reset(token);
+
+    tracked.assertCollected();
+  }
+
+  @Test
+  void tokenResets_inTheBaseContext_ofAValueInAnOlderSlot_valueUnreachable() throws Exception {
+    Tracked tracked = new Tracked("a set under a later set, both reset, in the base context");
+    Token<Payload> big = BIG.set(tracked.make());
+    Token<String> other = OTHER.set("later");
+    assertThat(BIG.get().bytes).hasSize(8 << 20);
+    OTHER.reset(other);
+    BIG.reset(big);
+
+    tracked.assertCollected();
+  }
+
+  @Test
+  void tokenResets_inTheBaseContext_ofAValueFoldedIntoTheTrie_valueUnreachable()
+      throws Exception {
+    Tracked tracked = new Tracked("a set folded under later sets, all reset, in the base context");
+    Deque<Token<?>> later = new ArrayDeque<>();
+    Token<Payload> big = BIG.set(tracked.make());
+    for (int i = 0; i < 20; i++) {
+      later.push(OTHER.set("later " + i));
+    }
+    assertThat(BIG.get().bytes).hasSize(8 << 20);
+    while (!later.isEmpty()) {
+      @SuppressWarnings("unchecked")
+      Token<String> token = (Token<String>) later.pop();
+      OTHER.reset(token);
+    }
+    BIG.reset(big);
+
+    tracked.assertCollected();
+  }
 }

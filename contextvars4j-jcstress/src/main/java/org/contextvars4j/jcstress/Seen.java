@@ -19,7 +19,7 @@ final class Seen {
   /** No value (the variable looked unbound: its default, or {@code get()} threw). */
   static final int UNBOUND = 3;
 
-  /** Some other object, e.g. a value of an earlier state: a stale cache entry. */
+  /** Some other object, e.g. a value of an earlier state: a stale or half-published read. */
   static final int FOREIGN = 4;
 
   /** What the default of a variable with a default is; never bound in any context. */

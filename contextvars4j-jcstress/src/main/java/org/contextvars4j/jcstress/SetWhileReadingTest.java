@@ -15,22 +15,22 @@ import org.openjdk.jcstress.infra.results.IIIII_Result;
 import org.openjdk.jcstress.infra.results.IIII_Result;
 
 /**
- * One variable's lookup cache while a thread sets: readers, each in its own context, read the
- * variable while a setter, in another context, sets it, reads, resets and reads again, so that the
- * cache is rewritten for new mappings while the readers look at it. Each result is a {@link Seen}
- * code; {@code 1} is the only right answer.
+ * One variable read while another thread sets it: readers, each in its own context, read the
+ * variable while a setter, in another context, sets it, reads, resets and reads again (its set
+ * and reset change only its own thread's state; its exit writes its context's mapping back).
+ * Each result is a {@link Seen} code; {@code 1} is the only right answer.
  *
  * <p>Run (from the repository root):
  *
  * {@snippet lang = shell :
- * bin/jcstress -t CacheRaceTest -m quick
+ * bin/jcstress -t SetWhileReadingTest -m quick
  * }
  */
-public final class CacheRaceTest {
+public final class SetWhileReadingTest {
 
   static final ContextVar<Object> VAR = ContextVar.named("raced");
 
-  private CacheRaceTest() {}
+  private SetWhileReadingTest() {}
 
   /** Contexts and values of one race; the setter works in {@code c2}. */
   abstract static class Race {
@@ -61,7 +61,7 @@ public final class CacheRaceTest {
    * the setter's read after its set; {@code r4}: its read after the reset.
    *
    * {@snippet lang = shell :
-   * bin/jcstress -t CacheRaceTest.OneReader
+   * bin/jcstress -t SetWhileReadingTest.OneReader
    * }
    */
   @JCStressTest
@@ -90,13 +90,13 @@ public final class CacheRaceTest {
   }
 
   /**
-   * Two readers, one setter: three threads on one cache. jcstress runs it only with three or more
+   * Two readers, one setter: three threads on one variable. jcstress runs it only with three or more
    * CPUs ({@code -c 3}); with fewer it reports that the test cannot be scheduled. Results: {@code
    * r1}, {@code r2}: reader 1's two reads; {@code r3}, {@code r4}: the setter's reads after its set
    * and after the reset; {@code r5}: reader 3's read.
    *
    * {@snippet lang = shell :
-   * bin/jcstress -t CacheRaceTest.TwoReaders -c 3
+   * bin/jcstress -t SetWhileReadingTest.TwoReaders -c 3
    * }
    */
   @JCStressTest

@@ -13,29 +13,30 @@ import org.openjdk.jcstress.annotations.State;
 import org.openjdk.jcstress.infra.results.IIII_Result;
 
 /**
- * The per-variable lookup cache of {@link ContextVar}: a plain, racily read and written field
- * holding an immutable {@code (mapping, value)} record, valid only for that very mapping. Two
- * actors, each inside its own entered {@link Context}, read the same variable twice (the first read
- * usually misses and writes the cache, the second usually hits it, possibly on the entry the other
- * thread just wrote). Each result is a {@link Seen} code per read: {@code r1, r2} of actor 1,
- * {@code r3, r4} of actor 2; {@code 1} is the only right answer.
+ * Two threads reading the same variable at once, each inside its own entered {@link Context}. A
+ * read writes nothing (no cache, no shared field): it scans its own thread's state, then its
+ * context's immutable mapping, which the thread that entered the context last wrote back. These
+ * cases keep that so: were a read path to share anything written (as a per-variable cache once
+ * did), a half-published or another thread's entry would show here as a wrong value. Each result
+ * is a {@link Seen} code per read: {@code r1, r2} of actor 1, {@code r3, r4} of actor 2; {@code 1}
+ * is the only right answer.
  *
  * <p>Run (from the repository root):
  *
  * {@snippet lang = shell :
- * bin/jcstress -t CachePublicationTest -m quick
+ * bin/jcstress -t ConcurrentReadTest -m quick
  * }
  */
-public final class CachePublicationTest {
+public final class ConcurrentReadTest {
 
-  private CachePublicationTest() {}
+  private ConcurrentReadTest() {}
 
   /**
-   * A new variable per state (with a default), so that the two actors race on an empty cache: one
-   * thread's first cache write is the other's first cache read.
+   * A new variable per state (with a default), published to both actors with the state: each
+   * actor's first read of it is in a context the other did not make.
    *
    * {@snippet lang = shell :
-   * bin/jcstress -t CachePublicationTest.FreshVariable
+   * bin/jcstress -t ConcurrentReadTest.FreshVariable
    * }
    */
   @JCStressTest
@@ -72,12 +73,12 @@ public final class CachePublicationTest {
   }
 
   /**
-   * One variable shared by every state and both actor threads for the whole run (no default), so
-   * its cache always holds an entry of the other thread or of an earlier state: a read must never
-   * trust an entry made for another mapping.
+   * One variable shared by every state and both actor threads for the whole run (no default), as
+   * a server's {@code static final} variables are: a read must see its own context's value, never
+   * the other thread's or an earlier state's.
    *
    * {@snippet lang = shell :
-   * bin/jcstress -t CachePublicationTest.SharedVariable
+   * bin/jcstress -t ConcurrentReadTest.SharedVariable
    * }
    */
   @JCStressTest
@@ -115,20 +116,20 @@ public final class CachePublicationTest {
   }
 
   /**
-   * Two contexts holding the very same mapping ({@link Context#copy()}): a cache entry one thread
-   * writes is a hit for the other, which must then see the record whole (its fields are final),
-   * never a half-built one with a missing mapping or value.
+   * Two contexts holding the very same immutable mapping ({@link Context#copy()}), read by two
+   * threads at once: each must see the mapping whole (its fields are final), never a half-built
+   * one with a missing value.
    *
    * {@snippet lang = shell :
-   * bin/jcstress -t CachePublicationTest.SharedMapping
+   * bin/jcstress -t ConcurrentReadTest.SharedMapping
    * }
    */
   @JCStressTest
-  @Description("Two threads, one mapping in two contexts: a cache hit on the other's entry.")
+  @Description("Two threads, one mapping in two contexts: each sees it whole.")
   @Outcome(id = "1, 1, 1, 1", expect = ACCEPTABLE, desc = "Both threads saw the value, twice.")
   @Outcome(
       expect = FORBIDDEN,
-      desc = "A thread saw no value (3) or another object (4): a cache entry seen half-built.")
+      desc = "A thread saw no value (3) or another object (4): a mapping seen half-built.")
   @State
   public static class SharedMapping {
     final ContextVar<Object> var = ContextVar.named("sharedMapping");
