@@ -88,7 +88,9 @@ import org.jspecify.annotations.Nullable;
  * {@link #size}, {@link #copy}, ...) may be called from any thread: they see one whole mapping,
  * never a torn one, and see the sets of a thread that ran this context if that run happened
  * before the read (for example, the run finished before the read through a future, a latch or an
- * executor). {@code equals} and {@code hashCode} are identity-based, because a context is
+ * executor). On the thread that runs it, they see every set made so far; on any other thread,
+ * while a run is going on, they see the context as that run found it: the running thread keeps
+ * its sets in its own state and writes them into the context when it leaves it. {@code equals} and {@code hashCode} are identity-based, because a context is
  * mutable; compare {@link #asMap()} snapshots to compare contents.
  *
  * <p>Unless otherwise specified, passing a {@code null} argument to a method of this class causes
@@ -97,8 +99,11 @@ import org.jspecify.annotations.Nullable;
  * @apiNote {@code java.lang.ScopedValue} fits a value bound once for a structured call tree; a
  *     {@code Context} fits values that code deep in the work may set and restore, and that must
  *     follow the work to wherever it is continued.
- * @implNote {@link #copyCurrent()} allocates one small object. {@link #run} and {@link #call}
- *     cost one compare-and-set on this context and a handful of field writes on the thread.
+ * @implNote {@link #copyCurrent()} allocates one 32-byte object; after a set, the first copy also
+ *     makes the immutable mapping of the sets made since the entry (one small node each), which
+ *     later copies share until the next change. {@link #run} and {@link #call} cost one
+ *     compare-and-set on this context, one reference store into the thread's state on entry and
+ *     one on exit, and, if the action set anything, the write-back of the new mapping.
  * @since 0.1
  */
 public final class Context implements Iterable<ContextVar<?>> {

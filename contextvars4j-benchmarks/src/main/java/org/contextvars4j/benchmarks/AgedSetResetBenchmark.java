@@ -22,6 +22,9 @@ import org.openjdk.jmh.annotations.Warmup;
  * made anew by each change: they have no history to age, so only the systems with a mutable
  * per-thread store are here.
  *
+ * <p>The setup ends with full collections ({@link Checks#tenure}): the thread's state is old, as
+ * in a server.
+ *
  * <p>Target: contextvars4j's aged figure at most 1.15 × its fresh one, at every {@code n}.
  *
  * {@snippet lang = shell :
@@ -59,6 +62,7 @@ public class AgedSetResetBenchmark {
     }
     bound.setAndRestore();
     Checks.requireBound(bound, false);
+    Checks.tenure();
   }
 
   @TearDown

@@ -45,6 +45,18 @@ final class Checks {
     return system.get();
   }
 
+  /**
+   * Moves everything the setup made, the thread's own state among it, into the old generation,
+   * as in a server whose threads have run for a while: {@code System.gc()} is a full collection
+   * under G1 and ParallelGC. Without it an allocation-free benchmark never collects, its
+   * per-thread objects stay young, and every store into them skips the write barrier's slow
+   * path that a long-running thread pays.
+   */
+  static void tenure() {
+    System.gc();
+    System.gc();
+  }
+
   static void require(boolean condition, ContextSystem system, String what) {
     if (!condition) {
       throw new IllegalStateException(

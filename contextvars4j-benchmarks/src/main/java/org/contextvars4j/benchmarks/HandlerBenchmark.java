@@ -59,6 +59,7 @@ public class HandlerBenchmark {
     Object seen = handling.handler(new Blackhole(BLACKHOLE_CHALLENGE), executor, hop);
     Object expected = handling.propagatesToPool() ? ContextSystem.OTHER : null;
     Checks.require(seen == expected, handling, "the handler's hop saw " + seen);
+    Checks.tenure();
   }
 
   // JMH's own Blackhole constructor asks for this exact phrase, so that user code does not make

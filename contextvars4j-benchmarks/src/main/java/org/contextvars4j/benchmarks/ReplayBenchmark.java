@@ -63,6 +63,7 @@ public class ReplayBenchmark {
     AtomicReference<Object> seen = new AtomicReference<>();
     receiving.replay(held, () -> seen.set(Checks.read(receiving)));
     Checks.require(seen.get() == ContextSystem.VALUE, receiving, "replay saw " + seen.get());
+    Checks.tenure();
   }
 
   /** Runs a no-op in the held capture. */

@@ -62,6 +62,7 @@ public class SetResetBenchmark {
     bound.bind(n);
     bound.setAndRestore();
     Checks.requireBound(bound, false);
+    Checks.tenure();
   }
 
   @TearDown

@@ -20,6 +20,7 @@ public class ThreadBinding {
     system = shared.shared;
     system.bind(1);
     Checks.requireBound(system, false);
+    Checks.tenure();
   }
 
   @TearDown

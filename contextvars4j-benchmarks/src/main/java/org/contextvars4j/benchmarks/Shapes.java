@@ -1,0 +1,115 @@
+package org.contextvars4j.benchmarks;
+
+import java.util.ArrayList;
+import java.util.LinkedHashSet;
+import java.util.List;
+import java.util.Locale;
+import java.util.Map;
+import java.util.Set;
+
+/**
+ * The server-shape section of the {@link Report}: one table per shape, a row per system, a column
+ * per variant (threads, history, n), each cell the median with its bytes/op and drift flag.
+ */
+final class Shapes {
+
+  /** A column: its heading, and the benchmark method and n whose results it shows. */
+  private record Column(String heading, String method, int n) {}
+
+  /** A table: its title, what it measures, and its columns. */
+  private record Table(String title, String what, List<Column> columns) {}
+
+  private Shapes() {}
+
+  private static final List<Table> TABLES =
+      List.of(
+          new Table(
+              "S1. get of one shared variable, each thread in its own context",
+              "ConcurrentGetBenchmark: a `static final`-like variable read again and again on 1,"
+                  + " 2 and 4 threads at once (4 on 2 CPUs is oversubscribed: each thread has half"
+                  + " a CPU)",
+              List.of(
+                  new Column("1 thread", "ConcurrentGetBenchmark.get1", 0),
+                  new Column("2 threads", "ConcurrentGetBenchmark.get2", 0),
+                  new Column("4 threads (oversubscribed)", "ConcurrentGetBenchmark.get4", 0))),
+          new Table(
+              "S2. a request: set, 4 × get, reset",
+              "RequestBenchmark, on 1, 2 and 4 threads at once, each in its own context",
+              List.of(
+                  new Column("1 thread", "RequestBenchmark.request1", 0),
+                  new Column("2 threads", "RequestBenchmark.request2", 0),
+                  new Column("4 threads (oversubscribed)", "RequestBenchmark.request4", 0))),
+          new Table(
+              "S3. set + reset on a fresh and on an aged mapping",
+              "AgedSetResetBenchmark: n variables bound; aged: after "
+                  + AgedSetResetBenchmark.AGE
+                  + " further sets never undone",
+              List.of(
+                  new Column("fresh, n = 1", "AgedSetResetBenchmark.setAndRestore[fresh]", 1),
+                  new Column("aged, n = 1", "AgedSetResetBenchmark.setAndRestore[aged]", 1),
+                  new Column(
+                      "fresh, n = 1,000", "AgedSetResetBenchmark.setAndRestore[fresh]", 1000),
+                  new Column(
+                      "aged, n = 1,000", "AgedSetResetBenchmark.setAndRestore[aged]", 1000))),
+          new Table(
+              "S4. the receiving side of a hop",
+              "ReplayBenchmark: a no-op run in values captured elsewhere (n bound there, none"
+                  + " here): a held capture replayed, and a task wrapped elsewhere run",
+              List.of(
+                  new Column("held, n = 1", "ReplayBenchmark.heldContext", 1),
+                  new Column("wrapped task, n = 1", "ReplayBenchmark.wrappedTask", 1))),
+          new Table(
+              "S5. a handler: 3 variables set, read 10 times each, one hop through a wrapped"
+                  + " pool",
+              "HandlerBenchmark, one thread (the spinning hop takes both CPUs); the ThreadLocal"
+                  + " row hands its task to the unwrapped pool: the baseline",
+              List.of(new Column("handler", "HandlerBenchmark.handler", 0))),
+          new Table(
+              "S6. floors, in the same run",
+              "CasFloorBenchmark: the compare-and-set and release store that entering and leaving"
+                  + " a held context cost, alone; GetFloorBenchmark: ThreadLocal.get(), then one"
+                  + " field, then a slot check, the least a read through a per-thread state can"
+                  + " cost, beside ContextVar.get()",
+              List.of(
+                  new Column("CAS + release", "CasFloorBenchmark.casAndRelease", 0),
+                  new Column("ThreadLocal.get()", "GetFloorBenchmark.threadLocal", 0),
+                  new Column("+ one field", "GetFloorBenchmark.threadLocalThenField", 0),
+                  new Column("+ a slot check", "GetFloorBenchmark.threadLocalThenSlot", 0),
+                  new Column("ContextVar.get()", "GetFloorBenchmark.contextVar", 0))));
+
+  static void render(StringBuilder out, Map<String, Map<String, Report.Row>> index) {
+    for (Table table : TABLES) {
+      Set<String> systems = new LinkedHashSet<>();
+      for (Column column : table.columns()) {
+        systems.addAll(index.getOrDefault(column.method(), Map.of()).keySet());
+      }
+      if (systems.isEmpty()) {
+        continue;
+      }
+      List<String> ordered = new ArrayList<>();
+      for (SystemType type : SystemType.values()) {
+        if (systems.contains(type.name())) {
+          ordered.add(type.name());
+        }
+      }
+      systems.stream().filter(system -> !ordered.contains(system)).forEach(ordered::add);
+      out.append("## ").append(table.title()).append("\n\n").append(table.what()).append(".\n\n");
+      out.append("| system |");
+      table.columns().forEach(column -> out.append(' ').append(column.heading()).append(" |"));
+      out.append("\n|---|");
+      table.columns().forEach(column -> out.append("---:|"));
+      out.append('\n');
+      for (String system : ordered) {
+        String label = Report.label(system);
+        out.append("| ").append(label.isEmpty() ? "(no system)" : label).append(" |");
+        for (Column column : table.columns()) {
+          Report.Cell cell = Report.find(index, column.method(), system, column.n());
+          out.append(' ').append(Report.format(cell)).append(" |");
+        }
+        out.append('\n');
+      }
+      out.append('\n');
+    }
+    out.append(String.format(Locale.ROOT, "%n"));
+  }
+}
