@@ -39,9 +39,11 @@ public final class Token<T extends @Nullable Object> implements AutoCloseable {
    * Where the set was made: the thread's state, the context of its frame (null: the thread's base
    * frame), and the slot and epoch of the overlay that it pushed (see ThreadState). A reset that
    * finds the same state, epoch and slot on top is the undo of the newest set: it clears the slot.
+   * The state and the context are dropped once the token is used, so that a used token kept
+   * somewhere does not keep its thread's state or its context reachable.
    */
-  final ThreadState state;
-  final @Nullable Context context;
+  @Nullable ThreadState state;
+  @Nullable Context context;
   final int slot;
   final long epoch;
 
@@ -150,5 +152,7 @@ public final class Token<T extends @Nullable Object> implements AutoCloseable {
 
   void markUsed() {
     used = true;
+    state = null;
+    context = null;
   }
 }

@@ -191,8 +191,8 @@ public final class Report {
           String.format(
               Locale.ROOT,
               "JMH %s, %s %s (%s); %d fork(s), warmup %d × %s, measurement %d × %s, mode %s,"
-                  + " threads %d; source `%s`. Cells: the median ns/op of every measured iteration"
-                  + " of every fork ± JMH's 99.9%% error of the mean, and bytes/op (`-prof gc`'s"
+                  + " threads as each benchmark names them; source `%s`. Cells: the median ns/op"
+                  + " of every measured iteration of every fork ± JMH's 99.9%% error of the mean, and bytes/op (`-prof gc`'s"
                   + " gc.alloc.rate.norm, rounded to a whole byte); ⚠ marks a figure whose"
                   + " iterations drift by more than 20%% from first to last in a fork, which is"
                   + " not a steady state. Ratios are ratios of medians.%n%n",
@@ -206,8 +206,16 @@ public final class Report {
               first.path("measurementIterations").asInt(),
               first.path("measurementTime").asText(),
               first.path("mode").asText(),
-              first.path("threads").asInt(),
               source));
+      List<String> jvmArgs = new ArrayList<>();
+      first.path("jvmArgs").forEach(arg -> jvmArgs.add(arg.asText()));
+      boolean parallel = jvmArgs.stream().anyMatch(arg -> arg.contains("UseParallelGC"));
+      out.append(
+          String.format(
+              Locale.ROOT,
+              "Collector: %s. Fork JVM arguments: `%s`.%n%n",
+              parallel ? "ParallelGC" : "G1 (the default)",
+              String.join(" ", jvmArgs)));
     }
     out.append("## Targets, computed from this run\n\n");
     targets(out, index, allNs);

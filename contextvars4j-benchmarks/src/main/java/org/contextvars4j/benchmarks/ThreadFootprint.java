@@ -10,6 +10,7 @@ import java.util.concurrent.TimeUnit;
 import org.contextvars4j.Context;
 import org.contextvars4j.ContextVar;
 import org.openjdk.jol.info.ClassLayout;
+import org.openjdk.jol.info.GraphLayout;
 
 /**
  * What a thread that used contextvars4j keeps (not JMH): {@value #THREADS} virtual threads, each
@@ -92,7 +93,23 @@ public final class ThreadFootprint {
   }
 
   /** Every thread counts down {@code parked}, then waits for {@code release}. */
-  private record Parking(CountDownLatch parked, CountDownLatch release) {
+  private static class Parking {
+    private final CountDownLatch parked;
+    private final CountDownLatch release;
+
+    Parking(CountDownLatch parked, CountDownLatch release) {
+      this.parked = parked;
+      this.release = release;
+    }
+
+    CountDownLatch parked() {
+      return parked;
+    }
+
+    CountDownLatch release() {
+      return release;
+    }
+
     void park() throws InterruptedException {
       parked.countDown();
       if (!release.await(5, TimeUnit.MINUTES)) {
@@ -107,34 +124,125 @@ public final class ThreadFootprint {
     for (Use use : Use.values()) {
       heldBy(use, 1_000, memory);
     }
-    long baseline = heldBy(Use.NONE, THREADS, memory);
+    long before = heldBy(Use.NONE, THREADS, memory);
+    long[] held = new long[Use.values().length];
+    for (Use use : Use.values()) {
+      if (use != Use.NONE) {
+        held[use.ordinal()] = heldBy(use, THREADS, memory);
+      }
+    }
+    long after = heldBy(Use.NONE, THREADS, memory);
+    long baseline = (before + after) / 2;
     System.out.printf(
         Locale.ROOT,
-        "%n## 8. Memory per thread: %,d parked virtual threads%n%n"
-            + "Heap held after a full collection, less the same threads parked without the"
-            + " library (%,d bytes for %,d threads), divided by the thread count; the value set"
-            + " is one object shared by every thread. Target: at most 128 bytes per thread.%n%n"
-            + "| what each thread did | bytes per thread |%n|---|---:|%n",
-        THREADS,
-        baseline,
-        THREADS);
+        "%n## 8. Memory per thread%n%n"
+            + "**JOL**, exact: the objects a thread that used the library keeps, as JOL's"
+            + " GraphLayout counts them from the thread's state (each counted once), less what it"
+            + " shares with every other thread (the variables, the value, the empty mapping);"
+            + " plus the thread's ThreadLocal entry (%d B), and, for a thread that had no"
+            + " ThreadLocal before, the ThreadLocalMap and its first table (%d B) that the first"
+            + " ThreadLocal of any kind makes. Target: at most 128 bytes per thread beyond the"
+            + " values.%n%n| what the thread did | its state (JOL) | + entry | + map, if the"
+            + " library was its first ThreadLocal |%n|---|---:|---:|---:|%n",
+        ENTRY,
+        MAP);
     for (Use use : Use.values()) {
-      if (use == Use.NONE) {
-        continue;
+      if (use == Use.OWN_CONTEXT) {
+        // Its graph reaches the thread itself, through the entered context's owner field: the
+        // state and the Context by their instance sizes instead.
+        long state =
+            instanceSize("org.contextvars4j.ThreadState") + instanceSize("org.contextvars4j.Context");
+        System.out.printf(
+            Locale.ROOT,
+            "| %s | %d (state + the Context, instance sizes) | %d | %d |%n",
+            use.what,
+            state,
+            state + ENTRY,
+            state + ENTRY + MAP);
+      } else if (use != Use.NONE) {
+        long state = stateBytes(use);
+        System.out.printf(
+            Locale.ROOT,
+            "| %s | %d | %d | %d |%n",
+            use.what,
+            state,
+            state + ENTRY,
+            state + ENTRY + MAP);
       }
-      long held = heldBy(use, THREADS, memory);
-      System.out.printf(
-          Locale.ROOT, "| %s | %.0f |%n", use.what, (double) (held - baseline) / THREADS);
     }
     System.out.printf(
         Locale.ROOT,
-        "%nInstance sizes (JOL): thread state %d B, Context %d B, Token %d B; the thread's"
-            + " ThreadLocal entry (ThreadLocalMap.Entry) %d B; a slot array of 4 slots %d B.%n",
+        "%n**%,d parked virtual threads**: heap held after full collections, less the same"
+            + " threads parked without the library (measured before and after the others: %,d"
+            + " and %,d bytes, %+.0f bytes per thread apart, which is this method's noise),"
+            + " divided by the thread count.%n%n| what each thread did | bytes per thread |%n"
+            + "|---|---:|%n",
+        THREADS,
+        before,
+        after,
+        (double) (after - before) / THREADS);
+    for (Use use : Use.values()) {
+      if (use != Use.NONE) {
+        System.out.printf(
+            Locale.ROOT,
+            "| %s | %.0f |%n",
+            use.what,
+            (double) (held[use.ordinal()] - baseline) / THREADS);
+      }
+    }
+    System.out.printf(
+        Locale.ROOT,
+        "%nInstance sizes (JOL): thread state %d B, Context %d B, Token %d B.%n",
         instanceSize("org.contextvars4j.ThreadState"),
         instanceSize("org.contextvars4j.Context"),
-        instanceSize("org.contextvars4j.Token"),
-        instanceSize("java.lang.ThreadLocal$ThreadLocalMap$Entry"),
-        ClassLayout.parseInstance(new Object[8]).instanceSize());
+        instanceSize("org.contextvars4j.Token"));
+  }
+
+  /** A ThreadLocalMap.Entry: its referent, queue, next, discovered and value fields. */
+  private static final long ENTRY = 32;
+
+  /** A ThreadLocalMap (24 B) and its initial table of 16 references (80 B). */
+  private static final long MAP = 104;
+
+  /**
+   * The bytes reachable from the state of a new platform thread that did {@code use}, less the
+   * objects every thread shares. Reads the state through the library's own ThreadLocal.
+   */
+  private static long stateBytes(Use use) throws Exception {
+    java.util.concurrent.atomic.AtomicLong bytes = new java.util.concurrent.atomic.AtomicLong();
+    Parking parking = new Parking(new CountDownLatch(1), new CountDownLatch(0));
+    Class<?> stateClass = Class.forName("org.contextvars4j.ThreadState");
+    java.lang.reflect.Field field = stateClass.getDeclaredField("STATE");
+    field.setAccessible(true);
+    ThreadLocal<?> local = (ThreadLocal<?>) field.get(null);
+    java.lang.reflect.Field empty = Class.forName("org.contextvars4j.Vars").getDeclaredField("EMPTY");
+    empty.setAccessible(true);
+    Thread thread =
+        new Thread(
+            () -> {
+              try {
+                use.then(
+                    new Parking(parking.parked(), parking.release()) {
+                      @Override
+                      void park() {
+                        try {
+                          Object state = local.get();
+                          GraphLayout all = GraphLayout.parseInstance(state);
+                          GraphLayout shared =
+                              GraphLayout.parseInstance(empty.get(null), FIRST, SECOND, SHARED);
+                          bytes.set(all.subtract(shared).totalSize());
+                        } catch (IllegalAccessException e) {
+                          throw new IllegalStateException(e);
+                        }
+                      }
+                    });
+              } catch (InterruptedException e) {
+                Thread.currentThread().interrupt();
+              }
+            });
+    thread.start();
+    thread.join(TimeUnit.MINUTES.toMillis(1));
+    return bytes.get();
   }
 
   private static long instanceSize(String className) throws ClassNotFoundException {
