@@ -138,7 +138,7 @@ public final class ThreadFootprint {
         "%n## 8. Memory per thread%n%n"
             + "**JOL**, exact: the objects a thread that used the library keeps, as JOL's"
             + " GraphLayout counts them from the thread's state (each counted once), less what it"
-            + " shares with every other thread (the variables, the value, the empty mapping);"
+            + " shares with every other thread (the variables, the value, the empty mapping and slot array);"
             + " plus the thread's ThreadLocal entry (%d B), and, for a thread that had no"
             + " ThreadLocal before, the ThreadLocalMap and its first table (%d B) that the first"
             + " ThreadLocal of any kind makes. Target: at most 128 bytes per thread beyond the"
@@ -217,6 +217,8 @@ public final class ThreadFootprint {
     ThreadLocal<?> local = (ThreadLocal<?>) field.get(null);
     java.lang.reflect.Field empty = Class.forName("org.contextvars4j.Vars").getDeclaredField("EMPTY");
     empty.setAccessible(true);
+    java.lang.reflect.Field noEntries = stateClass.getDeclaredField("NO_ENTRIES");
+    noEntries.setAccessible(true);
     Thread thread =
         new Thread(
             () -> {
@@ -229,7 +231,8 @@ public final class ThreadFootprint {
                           Object state = local.get();
                           GraphLayout all = GraphLayout.parseInstance(state);
                           GraphLayout shared =
-                              GraphLayout.parseInstance(empty.get(null), FIRST, SECOND, SHARED);
+                              GraphLayout.parseInstance(
+                                  empty.get(null), noEntries.get(null), FIRST, SECOND, SHARED);
                           bytes.set(all.subtract(shared).totalSize());
                         } catch (IllegalAccessException e) {
                           throw new IllegalStateException(e);
