@@ -126,45 +126,17 @@ final class ThreadLocalSystem implements ContextSystem {
 
   @Override
   public void request(Blackhole bh) {
-    Object old = the.get();
-    the.set(OTHER);
-    try {
-      for (int i = 0; i < REQUEST_READS; i++) {
-        bh.consume(the.get());
-      }
-    } finally {
-      the.set(old);
-    }
+    ThreadLocalShapes.request(the, bh);
   }
 
   @Override
   public Object handler(Blackhole bh, Executor pool, Callable<Object> hop) throws Exception {
-    Object old0 = h0.get();
-    Object old1 = h1.get();
-    Object old2 = h2.get();
-    h0.set(OTHER);
-    h1.set(OTHER);
-    h2.set(OTHER);
-    try {
-      for (int i = 0; i < HANDLER_READS; i++) {
-        bh.consume(h0.get());
-        bh.consume(h1.get());
-        bh.consume(h2.get());
-      }
-      return ExecutorHopBenchmark.handOver(pool, hop);
-    } finally {
-      h0.set(old0);
-      h1.set(old1);
-      h2.set(old2);
-    }
+    return ThreadLocalShapes.handler(h0, h1, h2, bh, pool, hop);
   }
 
   @Override
   public Object readHandlerVars() {
-    Object a = h0.get();
-    Object b = h1.get();
-    Object c = h2.get();
-    return a == b && b == c ? a : null;
+    return ThreadLocalShapes.readHandlerVars(h0, h1, h2);
   }
 
   @Override
