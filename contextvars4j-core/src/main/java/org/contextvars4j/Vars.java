@@ -7,8 +7,7 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * The immutable mapping a {@link Context} holds: a {@link Hamt} with, on top of it, a short chain
- * of the latest sets. Two mappings are the same mapping only if they are the same object, which
- * is what the lookup caches of {@link ContextVar} rely on.
+ * of the latest sets. Copies of a context share its mapping, whose bindings never change.
  *
  * <p>Immutable and thread-safe; every field but the lazily built {@link #flat} trie is final.
  */

@@ -37,7 +37,7 @@ import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
 /**
- * Concurrency tests of the default suite: many threads on the shared per-variable lookup cache,
+ * Concurrency tests of the default suite: many threads reading and setting the same variables,
  * threads racing to enter one {@link Context}, and contexts handed from thread to thread. Every
  * case runs on platform and on virtual threads.
  *
@@ -95,8 +95,8 @@ final class ConcurrencyTest {
   /**
    * Each thread sets, resets, reads and runs copies of the same shared variables in tight loops, in
    * rounds lined up by a barrier, and checks every read against its own model. Each thread has its
-   * own mappings, so the variables' shared lookup caches are overwritten by every thread all the
-   * time: a read that trusted another thread's cache entry would see a foreign value.
+   * own mappings: a read that found anything of another thread's (as a shared per-variable cache
+   * once could serve) would see a foreign value.
    */
   @ParameterizedTest
   @MethodSource("factories")

@@ -17,7 +17,7 @@ import org.junit.jupiter.api.extension.ExtendWith;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
 
-/** Tests of {@link ContextVar}: every row of its table in API.md, and the lookup cache. */
+/** Tests of {@link ContextVar}: every row of its table in API.md, and reads across contexts. */
 @ExtendWith(RestoresContext.class)
 final class ContextVarTest {
 
@@ -137,7 +137,7 @@ final class ContextVarTest {
 
   @Test
   void get_alternatingContexts_seesEachContextsOwnValue() {
-    // The per-variable cache remembers the last lookup; switching contexts must never serve a
+    // Reads follow the thread from context to context: switching contexts must never serve a
     // value from another mapping.
     ContextVar<String> var = ContextVar.named("x");
     Context a = new Context();

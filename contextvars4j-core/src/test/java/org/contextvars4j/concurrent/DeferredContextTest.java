@@ -15,11 +15,11 @@ import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
 
 /**
- * A task of the wrappers runs in a context that is made only when the task asks for it (a set, a
- * reset, an enter). These tests run tasks inline, on the test thread, through a wrapped direct
- * executor, so that every case can look at the thread before, during and after the task: the
- * deferred context must behave exactly as a real one, and the thread must get its own context
- * back whatever the task did.
+ * A task of the wrappers runs in a private context that no one else can reach, entered without a
+ * compare-and-set and left without a write-back. These tests run tasks inline, on the test
+ * thread, through a wrapped direct executor, so that every case can look at the thread before,
+ * during and after the task: the private context must behave exactly as a real one (sets, resets,
+ * enters inside it), and the thread must get its own context back whatever the task did.
  */
 final class DeferredContextTest {
   private static final ContextVar<String> NAME = ContextVar.named("name");

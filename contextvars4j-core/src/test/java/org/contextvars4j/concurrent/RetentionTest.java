@@ -29,7 +29,7 @@ import org.junit.jupiter.params.provider.MethodSource;
  * Nothing is kept alive by the machinery: once the work that set a large value is over (a task on
  * a wrapped pool, a stage of a {@link ContextFutures} future, a {@link Context#run}) or the value
  * was reset, the value becomes unreachable, although the threads that ran the work live on and
- * although the work read the value back (so that the variable's lookup cache held it).
+ * although the work read the value back and copied its context.
  *
  * <p>Each case holds only a {@link WeakReference} to an 8 MB payload made inside the work, and
  * polls the collector a bounded number of times ({@link ExecTestSupport#collected}): bounded
