@@ -90,8 +90,9 @@ import org.jspecify.annotations.Nullable;
  * before the read (for example, the run finished before the read through a future, a latch or an
  * executor). On the thread that runs it, they see every set made so far; on any other thread,
  * while a run is going on, they see the context as that run found it: the running thread keeps
- * its sets in its own state and writes them into the context when it leaves it. {@code equals} and {@code hashCode} are identity-based, because a context is
- * mutable; compare {@link #asMap()} snapshots to compare contents.
+ * its sets in its own state and writes them into the context when it leaves it. {@code equals}
+ * and {@code hashCode} are identity-based, because a context is mutable; compare {@link #asMap()}
+ * snapshots to compare contents.
  *
  * <p>Unless otherwise specified, passing a {@code null} argument to a method of this class causes
  * a {@link NullPointerException} to be thrown.
@@ -478,7 +479,11 @@ public final class Context implements Iterable<ContextVar<?>> {
    * if any.
    */
   private static @Nullable IllegalStateException leaveNew(
-      ThreadState state, Context context, @Nullable Context outer, int outerBottom, long outerEpoch) {
+      ThreadState state,
+      Context context,
+      @Nullable Context outer,
+      int outerBottom,
+      long outerEpoch) {
     StringBuilder forgotten = null;
     while (state.context != context) {
       forgotten = exitForgotten(state, forgotten);
