@@ -152,7 +152,7 @@ public final class Context implements Iterable<ContextVar<?>> {
     this(Vars.EMPTY);
   }
 
-  private Context(Vars vars) {
+  Context(Vars vars) {
     this.vars = vars;
   }
 
@@ -420,28 +420,30 @@ public final class Context implements Iterable<ContextVar<?>> {
    * Tasks of the org.contextvars4j.concurrent wrappers run in a new context holding the mapping
    * captured when the task was handed over. That context is reachable from nowhere else (no method
    * hands it out: copyCurrent() and copy() make new ones), so no other thread can try to enter it:
-   * no compare-and-set, and nothing to write back when the task ends. What to restore afterwards
-   * stays in this method's locals. These are reached through InternalAccess.
+   * no compare-and-set, and nothing to write back when the task ends. Most tasks never set, so
+   * the context object is not even made: the thread's state holds the mapping under a marker
+   * (ThreadState.DEFERRED) until a set asks for a context for its token. What to restore
+   * afterwards stays in this method's locals. These are reached through InternalAccess.
    */
 
   /** Runs {@code task} in a new context holding {@code mapping}, known to no one else. */
   static void runInNew(Vars mapping, Runnable task) {
     ThreadState state = ThreadState.current();
-    Context context = new Context(mapping);
     Context outer = state.context;
+    Vars outerVars = state.baseVars();
     int outerBottom = state.bottom;
     long outerEpoch = state.epoch;
-    state.enter(context);
+    state.enterTask(mapping);
     try {
       task.run();
     } catch (Throwable failure) {
-      IllegalStateException forgotten = leaveNew(state, context, outer, outerBottom, outerEpoch);
+      IllegalStateException forgotten = leaveNew(state, outer, outerVars, outerBottom, outerEpoch);
       if (forgotten != null) {
         failure.addSuppressed(forgotten);
       }
       throw failure;
     }
-    IllegalStateException forgotten = leaveNew(state, context, outer, outerBottom, outerEpoch);
+    IllegalStateException forgotten = leaveNew(state, outer, outerVars, outerBottom, outerEpoch);
     if (forgotten != null) {
       throw forgotten;
     }
@@ -451,22 +453,22 @@ public final class Context implements Iterable<ContextVar<?>> {
   static <R extends @Nullable Object, X extends Throwable> R callInNew(
       Vars mapping, CallableOp<R, X> op) throws X {
     ThreadState state = ThreadState.current();
-    Context context = new Context(mapping);
     Context outer = state.context;
+    Vars outerVars = state.baseVars();
     int outerBottom = state.bottom;
     long outerEpoch = state.epoch;
-    state.enter(context);
+    state.enterTask(mapping);
     R result;
     try {
       result = op.call();
     } catch (Throwable failure) {
-      IllegalStateException forgotten = leaveNew(state, context, outer, outerBottom, outerEpoch);
+      IllegalStateException forgotten = leaveNew(state, outer, outerVars, outerBottom, outerEpoch);
       if (forgotten != null) {
         failure.addSuppressed(forgotten);
       }
       throw failure;
     }
-    IllegalStateException forgotten = leaveNew(state, context, outer, outerBottom, outerEpoch);
+    IllegalStateException forgotten = leaveNew(state, outer, outerVars, outerBottom, outerEpoch);
     if (forgotten != null) {
       throw forgotten;
     }
@@ -474,21 +476,24 @@ public final class Context implements Iterable<ContextVar<?>> {
   }
 
   /**
-   * Ends a run of {@link #runInNew}/{@link #callInNew} in {@code context}: exits what the task
-   * left entered, restores the outer frame, and returns the error that reports a forgotten scope,
-   * if any.
+   * Ends a run of {@link #runInNew}/{@link #callInNew}: exits what the task left entered (every
+   * context above the task's frame was entered by a scope: runs and calls exit themselves, while
+   * the task's own context, deferred or made by a set, has none), restores the outer frame, and
+   * returns the error that reports a forgotten scope, if any.
    */
   private static @Nullable IllegalStateException leaveNew(
       ThreadState state,
-      Context context,
       @Nullable Context outer,
+      Vars outerVars,
       int outerBottom,
       long outerEpoch) {
     StringBuilder forgotten = null;
-    while (state.context != context) {
+    for (Context inner = state.context;
+        inner != ThreadState.DEFERRED && inner != null && inner.entry != null;
+        inner = state.context) {
       forgotten = exitForgotten(state, forgotten);
     }
-    state.leave(context, false, outer, outerBottom, outerEpoch);
+    state.leaveTask(outer, outerVars, outerBottom, outerEpoch);
     return forgotten == null ? null : forgottenScopes("a task's run", forgotten);
   }
 

@@ -97,15 +97,22 @@ final class ThreadState {
     return STATE.get();
   }
 
+  /**
+   * The context of a task frame of the concurrent wrappers that nothing has asked for yet: the
+   * frame's mapping is then in {@link #baseVars} (the runner keeps the thread's own), and a set
+   * makes the task's private Context first ({@link #push}). Never entered, never read: a marker.
+   */
+  static final Context DEFERRED = new Context();
+
   /** {@return the base mapping of the current frame} */
   Vars frameVars() {
     Context current = context;
-    return current == null ? baseVars : current.vars;
+    return current == null || current == DEFERRED ? baseVars : current.vars;
   }
 
   private void setFrameVars(Vars mapping) {
     Context current = context;
-    if (current == null) {
+    if (current == null || current == DEFERRED) {
       baseVars = mapping;
     } else {
       current.vars = mapping;
@@ -177,6 +184,13 @@ final class ThreadState {
    * the value stored in a field, the variable too if the field held another one.
    */
   <T extends @Nullable Object> Token<T> push(ContextVar<T> var, @Nullable Object value) {
+    if (context == DEFERRED) {
+      // A token names its context: the task's private one is made now, holding the frame's
+      // mapping. Nothing else holds the marker's place, so this is the frame's context from now.
+      Context made = new Context(baseVars);
+      made.bottom = bottom;
+      context = made;
+    }
     if (top - bottom == MAX_OVERLAY) {
       fold();
     }
@@ -283,7 +297,7 @@ final class ThreadState {
       spillNewest();
     }
     Context outer = context;
-    if (outer != null) {
+    if (outer != null && outer != DEFERRED) {
       // Where the outer context's region ends, for a read of it while it is suspended.
       outer.top = top;
     }
@@ -291,6 +305,43 @@ final class ThreadState {
     context = entered;
     bottom = top;
     epoch = ++epochs;
+    snapshot = null;
+  }
+
+  /** {@return the base mapping of the thread's base frame, or of a deferred task frame} */
+  Vars baseVars() {
+    return baseVars;
+  }
+
+  /**
+   * Opens a deferred task frame holding {@code mapping}: no Context until a set asks for one. The
+   * caller keeps what {@link #enter} says, and {@link #baseVars()}, to pass them to {@link
+   * #leaveTask}.
+   */
+  void enterTask(Vars mapping) {
+    if (hasNewest) {
+      spillNewest();
+    }
+    Context outer = context;
+    if (outer != null && outer != DEFERRED) {
+      outer.top = top;
+    }
+    context = DEFERRED;
+    baseVars = mapping;
+    bottom = top;
+    epoch = ++epochs;
+    snapshot = null;
+  }
+
+  /** Leaves the current frame, a task frame, and makes the given outer frame current again. */
+  void leaveTask(@Nullable Context outer, Vars outerVars, int outerBottom, long outerEpoch) {
+    if (top != bottom) {
+      clearRegion();
+    }
+    context = outer;
+    baseVars = outerVars;
+    bottom = outerBottom;
+    epoch = outerEpoch;
     snapshot = null;
   }
 

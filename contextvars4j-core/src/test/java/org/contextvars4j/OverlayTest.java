@@ -271,6 +271,28 @@ final class OverlayTest {
     assertThat(A.isBound()).isFalse();
   }
 
+  @Test
+  void reset_insideAWrappersTask_ofATokenOfTheThreadsOwnContext_throwsAndTheTaskSetsItsOwn() {
+    Token<String> own = A.set("the thread's");
+    org.contextvars4j.concurrent.ContextExecutors.capture(
+            () -> {
+              assertThatIllegalArgumentException()
+                  .isThrownBy(() -> A.reset(own))
+                  .withMessageContaining("another Context");
+              Token<String> inTask = B.set("the task's");
+              assertThat(A.get()).isEqualTo("the thread's");
+              B.reset(inTask);
+              assertThat(B.isBound()).isFalse();
+              assertThatIllegalArgumentException()
+                  .isThrownBy(() -> A.reset(own))
+                  .withMessageContaining("another Context");
+            })
+        .run();
+    assertThat(B.isBound()).isFalse();
+    A.reset(own);
+    assertThat(A.isBound()).isFalse();
+  }
+
   @SuppressWarnings("unchecked")
   private static ContextVar<Object> cast(ContextVar<?> var) {
     return (ContextVar<Object>) var;
