@@ -506,7 +506,7 @@ public final class Context implements Iterable<ContextVar<?>> {
 
   /** Exits this context, the current one on this thread, back to the given outer frame. */
   private void leave(ThreadState state, @Nullable Context outer, int outerBottom, long outerEpoch) {
-    state.leave(this, true, outer, outerBottom, outerEpoch);
+    state.leave(this, outer, outerBottom, outerEpoch);
     entry = null;
     // Release: the next thread to enter (by CAS) sees every set made here.
     OWNER.setRelease(this, (Thread) null);

@@ -292,20 +292,9 @@ final class ThreadState {
    * {@link #bottom} and {@link #epoch} as they were before, to pass them back to {@link #leave}.
    */
   void enter(Context entered) {
-    if (hasNewest) {
-      // The outer frame's newest set joins its older ones: the fields are for the new frame.
-      spillNewest();
-    }
-    Context outer = context;
-    if (outer != null && outer != DEFERRED) {
-      // Where the outer context's region ends, for a read of it while it is suspended.
-      outer.top = top;
-    }
+    suspendCurrentFrame();
     entered.bottom = top;
     context = entered;
-    bottom = top;
-    epoch = ++epochs;
-    snapshot = null;
   }
 
   /** {@return the base mapping of the thread's base frame, or of a deferred task frame} */
@@ -319,45 +308,53 @@ final class ThreadState {
    * #leaveTask}.
    */
   void enterTask(Vars mapping) {
+    suspendCurrentFrame();
+    context = DEFERRED;
+    baseVars = mapping;
+  }
+
+  /** Starts a new frame's empty region above the current frame's, with a fresh epoch. */
+  private void suspendCurrentFrame() {
     if (hasNewest) {
+      // The outer frame's newest set joins its older ones: the fields are for the new frame.
       spillNewest();
     }
     Context outer = context;
     if (outer != null && outer != DEFERRED) {
+      // Where the outer context's region ends, for a read of it while it is suspended.
       outer.top = top;
     }
-    context = DEFERRED;
-    baseVars = mapping;
     bottom = top;
     epoch = ++epochs;
     snapshot = null;
   }
 
-  /** Leaves the current frame, a task frame, and makes the given outer frame current again. */
+  /**
+   * Leaves the current frame, the frame of {@code left}: writes its mapping back into {@code
+   * left}, which someone may run or read again, clears its region, and makes the given outer
+   * frame current again.
+   */
+  void leave(Context left, @Nullable Context outer, int outerBottom, long outerEpoch) {
+    if (top != bottom) {
+      left.vars = mapping();
+      clearRegion();
+    }
+    restoreFrame(outer, outerBottom, outerEpoch);
+  }
+
+  /**
+   * Leaves the current frame, a task frame, whose context no one else can see (nothing to write
+   * back), and makes the given outer frame current again.
+   */
   void leaveTask(@Nullable Context outer, Vars outerVars, int outerBottom, long outerEpoch) {
     if (top != bottom) {
       clearRegion();
     }
-    context = outer;
     baseVars = outerVars;
-    bottom = outerBottom;
-    epoch = outerEpoch;
-    snapshot = null;
+    restoreFrame(outer, outerBottom, outerEpoch);
   }
 
-  /**
-   * Leaves the current frame, the frame of {@code left}: writes its mapping back into {@code left}
-   * when {@code writeBack} (a context someone may run or read again), clears its region, and
-   * makes the given outer frame current again.
-   */
-  void leave(
-      Context left, boolean writeBack, @Nullable Context outer, int outerBottom, long outerEpoch) {
-    if (top != bottom) {
-      if (writeBack) {
-        left.vars = mapping();
-      }
-      clearRegion();
-    }
+  private void restoreFrame(@Nullable Context outer, int outerBottom, long outerEpoch) {
     context = outer;
     bottom = outerBottom;
     epoch = outerEpoch;
