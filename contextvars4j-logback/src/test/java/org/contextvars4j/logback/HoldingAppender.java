@@ -17,14 +17,23 @@ final class HoldingAppender extends AppenderBase<ILoggingEvent> {
 
   @Override
   protected void append(ILoggingEvent event) {
-    try {
-      // Checked first: the appender's worker drains its queue on stop() with its interrupt set.
-      if (release.getCount() > 0 && !release.await(30, TimeUnit.SECONDS)) {
+    // The appender's worker may be interrupted meanwhile (AsyncAppender.stop() interrupts it, then
+    // lets it drain its queue): wait through interrupts, bounded, and keep the flag for the worker.
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(30);
+    boolean interrupted = false;
+    while (release.getCount() > 0) {
+      long left = deadline - System.nanoTime();
+      if (left <= 0) {
         throw new IllegalStateException("the test never released the appender");
       }
-    } catch (InterruptedException interrupted) {
+      try {
+        release.await(left, TimeUnit.NANOSECONDS);
+      } catch (InterruptedException e) {
+        interrupted = true;
+      }
+    }
+    if (interrupted) {
       Thread.currentThread().interrupt();
-      return;
     }
     target.doAppend(event);
   }
