@@ -98,7 +98,16 @@ final class Vars {
    */
   Vars withAll(Object[] pairs, int from, int to) {
     Hamt<ContextVar<?>, Object> folded = flat();
-    for (int i = 2 * from, end = 2 * to; i < end; i += 2) {
+    int end = 2 * to;
+    next:
+    for (int i = 2 * from; i < end; i += 2) {
+      // A later pair of the same variable wins: skip this one rather than copy a trie path for a
+      // value about to be replaced (a variable set again and again, as an MDC is, folds once).
+      for (int later = i + 2; later < end; later += 2) {
+        if (pairs[later] == pairs[i]) {
+          continue next;
+        }
+      }
       folded = folded.with((ContextVar<?>) pairs[i], pairs[i + 1]);
     }
     return new Vars(folded);
@@ -133,7 +142,14 @@ final class Vars {
         nodes[count++] = node;
       }
       folded = base;
+      next:
       for (int i = count - 1; i >= 0; i--) {
+        // nodes[0 .. i - 1] are newer: one of the same variable wins, so skip this one.
+        for (int newer = 0; newer < i; newer++) {
+          if (nodes[newer].var == nodes[i].var) {
+            continue next;
+          }
+        }
         folded = folded.with(nodes[i].var, nodes[i].value);
       }
       flat = folded;
