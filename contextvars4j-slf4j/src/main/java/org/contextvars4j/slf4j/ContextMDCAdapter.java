@@ -52,12 +52,13 @@ import org.slf4j.spi.MDCAdapter;
  * handed over on purpose.
  *
  * @implNote {@link #put}, {@link #remove} and {@link #pushByKey} are one {@link ContextVar#set}
- *     each of a new persistent map that shares all but {@code O(log32 n)} nodes with the old one;
- *     {@link #get} is a variable read and a trie lookup, allocation-free.
+ *     each of a new immutable map: up to 16 entries a copy of one flat array of (key, value)
+ *     pairs, above that a persistent trie that shares all but {@code O(log32 n)} nodes with the
+ *     old one. {@link #get} is a variable read and a scan of that array (or a trie lookup),
+ *     allocation-free.
  */
 public final class ContextMDCAdapter implements MDCAdapter {
-  private final ContextVar<Hamt<String, @Nullable String>> map =
-      ContextVar.named("slf4j.mdc", Hamt.empty());
+  private final ContextVar<MdcMap> map = ContextVar.named("slf4j.mdc", MdcMap.EMPTY);
   private final ContextVar<Hamt<String, KeyStack>> deques =
       ContextVar.named("slf4j.mdc.deques", Hamt.empty());
 
@@ -74,8 +75,8 @@ public final class ContextMDCAdapter implements MDCAdapter {
   @Override
   public void put(String key, @Nullable String value) {
     requireKey(key);
-    Hamt<String, @Nullable String> current = map.get();
-    Hamt<String, @Nullable String> changed = current.with(key, value);
+    MdcMap current = map.get();
+    MdcMap changed = current.with(key, value);
     if (changed != current) {
       map.set(changed);
     }
@@ -103,8 +104,8 @@ public final class ContextMDCAdapter implements MDCAdapter {
     if (key == null) {
       return;
     }
-    Hamt<String, @Nullable String> current = map.get();
-    Hamt<String, @Nullable String> changed = current.without(key);
+    MdcMap current = map.get();
+    MdcMap changed = current.without(key);
     if (changed != current) {
       map.set(changed);
     }
@@ -114,7 +115,7 @@ public final class ContextMDCAdapter implements MDCAdapter {
   @Override
   public void clear() {
     if (!map.get().isEmpty()) {
-      map.set(Hamt.empty());
+      map.set(MdcMap.EMPTY);
     }
   }
 
@@ -128,7 +129,7 @@ public final class ContextMDCAdapter implements MDCAdapter {
    */
   @Override
   public @Nullable Map<String, @Nullable String> getCopyOfContextMap() {
-    Hamt<String, @Nullable String> current = map.get();
+    MdcMap current = map.get();
     return current.isEmpty() ? null : new LazyCopy(current);
   }
 
@@ -138,7 +139,7 @@ public final class ContextMDCAdapter implements MDCAdapter {
    * log event when it can use an unmodifiable map: constant time, whatever the number of entries.
    */
   public Map<String, @Nullable String> getReadOnlyContextMap() {
-    return map.get().asMap();
+    return map.get();
   }
 
   /**
@@ -151,18 +152,7 @@ public final class ContextMDCAdapter implements MDCAdapter {
    */
   @Override
   public void setContextMap(@Nullable Map<String, @Nullable String> contextMap) {
-    Hamt<String, @Nullable String> replacement = Hamt.empty();
-    if (contextMap != null) {
-      for (Map.Entry<String, @Nullable String> entry : contextMap.entrySet()) {
-        String key = entry.getKey();
-        if (key == null) {
-          throw new IllegalArgumentException(
-              "contextMap has a null key: MDC keys cannot be null; the MDC is unchanged");
-        }
-        replacement = replacement.with(key, entry.getValue());
-      }
-    }
-    map.set(replacement);
+    map.set(contextMap == null ? MdcMap.EMPTY : MdcMap.of(contextMap));
   }
 
   /**
@@ -170,8 +160,8 @@ public final class ContextMDCAdapter implements MDCAdapter {
    * is a read-only snapshot.
    */
   public @Nullable Set<String> getKeys() {
-    Hamt<String, @Nullable String> current = map.get();
-    return current.isEmpty() ? null : current.asMap().keySet();
+    MdcMap current = map.get();
+    return current.isEmpty() ? null : current.keySet();
   }
 
   /**

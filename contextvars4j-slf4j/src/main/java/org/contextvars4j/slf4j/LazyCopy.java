@@ -10,7 +10,6 @@ import java.util.Map;
 import java.util.Set;
 import java.util.function.BiFunction;
 import java.util.function.Function;
-import org.contextvars4j.hamt.Hamt;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -27,12 +26,12 @@ final class LazyCopy extends AbstractMap<String, @Nullable String> implements Se
   @Serial private static final long serialVersionUID = 1L;
 
   /** The MDC's map, until the first change; then {@code null}. */
-  private transient @Nullable Hamt<String, @Nullable String> shared;
+  private transient @Nullable MdcMap shared;
 
   /** The copy's own entries, from the first change on. */
   private transient @Nullable HashMap<@Nullable String, @Nullable String> own;
 
-  LazyCopy(Hamt<String, @Nullable String> shared) {
+  LazyCopy(MdcMap shared) {
     this.shared = shared;
   }
 
@@ -40,11 +39,7 @@ final class LazyCopy extends AbstractMap<String, @Nullable String> implements Se
   private HashMap<@Nullable String, @Nullable String> own() {
     HashMap<@Nullable String, @Nullable String> entries = own;
     if (entries == null) {
-      Hamt<String, @Nullable String> from = shared;
-      entries = new HashMap<>(Math.max(16, (int) (from.size() / 0.75f) + 1));
-      for (Map.Entry<String, @Nullable String> entry : from) {
-        entries.put(entry.getKey(), entry.getValue());
-      }
+      entries = new HashMap<>(shared);
       own = entries;
       shared = null;
     }
@@ -66,7 +61,7 @@ final class LazyCopy extends AbstractMap<String, @Nullable String> implements Se
     if (own != null) {
       return own.containsKey(key);
     }
-    return key instanceof String name && shared.containsKey(name);
+    return shared.containsKey(key);
   }
 
   @Override
@@ -74,7 +69,7 @@ final class LazyCopy extends AbstractMap<String, @Nullable String> implements Se
     if (own != null) {
       return own.get(key);
     }
-    return key instanceof String name ? shared.get(name) : null;
+    return shared.get(key);
   }
 
   @Override
@@ -82,7 +77,7 @@ final class LazyCopy extends AbstractMap<String, @Nullable String> implements Se
     if (own != null) {
       return own.getOrDefault(key, fallback);
     }
-    return key instanceof String name ? shared.getOrDefault(name, fallback) : fallback;
+    return shared.getOrDefault(key, fallback);
   }
 
   @Override
@@ -165,7 +160,7 @@ final class LazyCopy extends AbstractMap<String, @Nullable String> implements Se
     return new AbstractSet<>() {
       @Override
       public Iterator<Map.Entry<@Nullable String, @Nullable String>> iterator() {
-        return own != null ? own.entrySet().iterator() : new SharedIterator(shared.iterator());
+        return own != null ? own.entrySet().iterator() : new SharedIterator(shared.entrySet().iterator());
       }
 
       @Override

@@ -8,7 +8,6 @@ import com.google.common.collect.testing.features.MapFeature;
 import java.util.Map;
 import junit.framework.Test;
 import junit.framework.TestSuite;
-import org.contextvars4j.hamt.Hamt;
 
 /**
  * Guava's {@code Map} contract suite, run against the copy that {@link
@@ -27,7 +26,7 @@ public class LazyCopyMapContractTest {
                   protected Map<String, String> create(Map.Entry<String, String>[] entries) {
                     // The MDC has no null key; a copy gets one only by a put, which makes it
                     // switch to its own entries: the suite's null-key cases test that path.
-                    Hamt<String, String> shared = Hamt.empty();
+                    MdcMap shared = MdcMap.EMPTY;
                     boolean nullKey = false;
                     for (Map.Entry<String, String> entry : entries) {
                       if (entry.getKey() == null) {
