@@ -58,9 +58,13 @@ final class Checks {
   }
 
   static void require(boolean condition, ContextSystem system, String what) {
+    require(condition, system.getClass().getSimpleName(), what);
+  }
+
+  /** Fails with {@code "system: what"} unless {@code condition} holds. */
+  static void require(boolean condition, String system, String what) {
     if (!condition) {
-      throw new IllegalStateException(
-          String.format(Locale.ROOT, "%s: %s", system.getClass().getSimpleName(), what));
+      throw new IllegalStateException(String.format(Locale.ROOT, "%s: %s", system, what));
     }
   }
 }

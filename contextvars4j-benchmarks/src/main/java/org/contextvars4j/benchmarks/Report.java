@@ -117,6 +117,10 @@ public final class Report {
       if (params.has("history")) {
         method = method + "[" + params.path("history").asText() + "]";
       }
+      if (params.has("entries")) {
+        // MdcBenchmark: the number of MDC entries, a column of its tables (Shapes), not an n.
+        method = method + "[" + params.path("entries").asText() + "]";
+      }
       JsonNode primary = result.path("primaryMetric");
       JsonNode alloc = result.path("secondaryMetrics").path(ALLOC);
       Cell cell =
@@ -500,6 +504,15 @@ public final class Report {
     }
     try {
       return SystemType.valueOf(system).label();
+    } catch (IllegalArgumentException e) {
+      return mdcLabel(system);
+    }
+  }
+
+  /** {@return the label of an {@link MdcBenchmark} system, or {@code system} itself} */
+  private static String mdcLabel(String system) {
+    try {
+      return MdcBenchmark.MdcSystem.valueOf(system).label();
     } catch (IllegalArgumentException e) {
       return system;
     }
