@@ -152,21 +152,37 @@ final class ThreadState {
     }
     Vars made = snapshot;
     if (made == null) {
-      made = frameMapping(frameVars(), bottom, olderEnd());
       if (hasNewest) {
-        made = made.with(newestVar, newestValue);
+        made = frameMapping(frameVars(), bottom, olderEnd(), newestVar).with(newestVar, newestValue);
+      } else {
+        made = frameMapping(frameVars(), bottom, olderEnd(), null);
       }
       snapshot = made;
     }
     return made;
   }
 
-  /** The base mapping {@code base} with the older slots [from, to) stacked on it. */
-  private Vars frameMapping(Vars base, int from, int to) {
+  /**
+   * The base mapping {@code base} with the older slots [from, to) stacked on it, but for the slots
+   * that a later one, or {@code shadowed} (the newest set, stacked by the caller), replaces: a
+   * variable set again and again (an MDC) adds one node to a copy, not one per set.
+   */
+  private Vars frameMapping(Vars base, int from, int to, @Nullable ContextVar<?> shadowed) {
     Object[] slots = entries;
     Vars mapping = base;
-    for (int i = 2 * from, end = 2 * to; i < end; i += 2) {
-      mapping = mapping.with((ContextVar<?>) slots[i], slots[i + 1]);
+    int end = 2 * to;
+    next:
+    for (int i = 2 * from; i < end; i += 2) {
+      Object var = slots[i];
+      if (var == shadowed) {
+        continue;
+      }
+      for (int later = i + 2; later < end; later += 2) {
+        if (slots[later] == var) {
+          continue next;
+        }
+      }
+      mapping = mapping.with((ContextVar<?>) var, slots[i + 1]);
     }
     return mapping;
   }
@@ -176,7 +192,7 @@ final class ThreadState {
    * its base mapping with its region of the overlay, as it was when a frame was entered on it.
    */
   Vars suspendedMapping(Context suspended) {
-    return frameMapping(suspended.vars, suspended.bottom, suspended.top);
+    return frameMapping(suspended.vars, suspended.bottom, suspended.top, null);
   }
 
   /**
