@@ -83,12 +83,15 @@ import org.jspecify.annotations.Nullable;
  * thread.
  *
  * @implNote A change ({@link #put}, {@link #remove}, ...) is one {@link ContextVar#set} of a new
- *     immutable map over a persistent hash array mapped trie that shares all but {@code O(log32 n)}
- *     nodes with the old one: never a copy of the whole map, and no set at all when nothing
- *     changes. {@link #get}, {@link #containsKey} and {@link #getReadOnlyContextData()} are a
- *     variable read (and a trie lookup), allocation-free. The map's entries in key order, which
- *     {@code %X} and {@code %mdc} print, are sorted once per distinct map, on first use, and shared
- *     by every event logged with it.
+ *     immutable map, and no set at all when nothing changes. Up to 16 entries the map is one array
+ *     of (key, value) pairs kept in key order, which a change copies (one array and one small
+ *     object); above that it is a persistent hash array mapped trie that shares all but {@code
+ *     O(log32 n)} nodes with the old map, and it returns to an array when removals leave 8 entries.
+ *     {@link #get}, {@link #containsKey} and {@link #getReadOnlyContextData()} are a variable read
+ *     (and a scan of at most 16 keys, identity first, or a trie lookup), allocation-free. The
+ *     map's entries in key order, which {@code %X} and {@code %mdc} print, are the array itself; a
+ *     trie's are sorted once per distinct map, on first use, and shared by every event logged with
+ *     it.
  * @since 0.1
  */
 @SuppressWarnings("deprecation") // CopyOnWrite: deprecated in 2.24, still what log4j-core checks
