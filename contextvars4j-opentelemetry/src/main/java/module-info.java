@@ -1,0 +1,17 @@
+/**
+ * contextvars4j for OpenTelemetry: {@link org.contextvars4j.opentelemetry.ContextVarsStorageProvider}
+ * keeps OpenTelemetry's current {@code Context} in a {@link org.contextvars4j.ContextVar}, so that
+ * one {@link org.contextvars4j.Context} carries spans and baggage with every other variable.
+ */
+module org.contextvars4j.opentelemetry {
+  requires org.contextvars4j;
+  // Transitive: the public class implements OpenTelemetry's provider interface.
+  requires transitive io.opentelemetry.context;
+  requires java.logging;
+  requires static org.jspecify;
+
+  exports org.contextvars4j.opentelemetry;
+
+  provides io.opentelemetry.context.ContextStorageProvider with
+      org.contextvars4j.opentelemetry.ContextVarsStorageProvider;
+}
