@@ -21,6 +21,13 @@ import io.opentelemetry.context.ContextStorageProvider;
  * OpenTelemetry's own. In tests that use OpenTelemetry's {@code SettableContextStorageProvider},
  * set {@link #storage()} on it.
  *
+ * <h2>gRPC</h2>
+ *
+ * With gRPC's own {@code io.grpc:grpc-context-override-opentelemetry} on the class path, gRPC
+ * stores its {@code io.grpc.Context} (values, deadlines, cancellation) in OpenTelemetry's context,
+ * so in this storage: the same copies and wrappers carry it. No gRPC module of contextvars4j's is
+ * needed.
+ *
  * <h2>Behaviour</h2>
  *
  * As OpenTelemetry's default storage: {@code Context.current()} is {@code Context.root()} where
