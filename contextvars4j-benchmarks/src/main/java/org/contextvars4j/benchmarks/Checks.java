@@ -2,6 +2,7 @@ package org.contextvars4j.benchmarks;
 
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicReference;
+import org.openjdk.jmh.infra.Blackhole;
 
 /**
  * Checks, in each benchmark's setup, that an adapter does what it claims, so that a wrong adapter
@@ -55,6 +56,16 @@ final class Checks {
   static void tenure() {
     System.gc();
     System.gc();
+  }
+
+  /**
+   * {@return a Blackhole for a setup's checks, outside a benchmark method} JMH's constructor asks
+   * for this exact phrase, so that user code does not make one by accident.
+   */
+  static Blackhole blackhole() {
+    return new Blackhole(
+        "Today's password is swordfish. I understand instantiating Blackholes directly is"
+            + " dangerous.");
   }
 
   static void require(boolean condition, ContextSystem system, String what) {

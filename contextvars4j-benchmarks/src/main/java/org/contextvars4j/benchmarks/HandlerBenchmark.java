@@ -56,17 +56,12 @@ public class HandlerBenchmark {
     executor = handling.wrap(pool);
     ContextSystem reader = handling;
     hop = reader::readHandlerVars;
-    Object seen = handling.handler(new Blackhole(BLACKHOLE_CHALLENGE), executor, hop);
+    Object seen = handling.handler(Checks.blackhole(), executor, hop);
     Object expected = handling.propagatesToPool() ? ContextSystem.OTHER : null;
     Checks.require(seen == expected, handling, "the handler's hop saw " + seen);
     Checks.tenure();
   }
 
-  // JMH's own Blackhole constructor asks for this exact phrase, so that user code does not make
-  // one by accident; the setup check above needs one outside a benchmark method.
-  private static final String BLACKHOLE_CHALLENGE =
-      "Today's password is swordfish. I understand instantiating Blackholes directly is"
-          + " dangerous.";
 
   @TearDown
   public void tearDown() throws InterruptedException {

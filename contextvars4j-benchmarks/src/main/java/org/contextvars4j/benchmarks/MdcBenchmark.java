@@ -247,7 +247,7 @@ public class MdcBenchmark {
       mdc.putRemove();
       require(mdc.get(KEY) == null, system, "put + remove left the key in the MDC");
       requireFilled(mdc, system, entries, "put + remove");
-      Blackhole bh = new Blackhole(BLACKHOLE_CHALLENGE);
+      Blackhole bh = Checks.blackhole();
       require(REQUEST.equals(mdc.eventRead(bh)), system, "the event did not see " + REQUEST_ID);
       Checks.tenure();
     }
@@ -315,11 +315,6 @@ public class MdcBenchmark {
     Checks.require(condition, system.name(), what);
   }
 
-  // JMH's own Blackhole constructor asks for this exact phrase, so that user code does not make
-  // one by accident; the setup's check of the event read needs one outside a benchmark method.
-  private static final String BLACKHOLE_CHALLENGE =
-      "Today's password is swordfish. I understand instantiating Blackholes directly is"
-          + " dangerous.";
 
   /* ---- the shapes ---- */
 

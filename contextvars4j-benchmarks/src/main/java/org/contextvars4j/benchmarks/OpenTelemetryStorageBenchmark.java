@@ -86,10 +86,7 @@ public class OpenTelemetryStorageBenchmark {
         vars[i] = var;
       }
     }
-    Blackhole sink =
-        new Blackhole(
-            "Today's password is swordfish. I understand instantiating Blackholes directly is"
-                + " dangerous.");
+    Blackhole sink = Checks.blackhole();
     task = () -> sink.consume(Span.current());
     Checks.require(Span.current().getSpanContext().equals(span), storage, "Span.current()");
     Checks.tenure();

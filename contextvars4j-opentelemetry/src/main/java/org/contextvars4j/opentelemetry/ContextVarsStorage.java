@@ -49,8 +49,7 @@ final class ContextVarsStorage implements ContextStorage {
     private final Token<@Nullable Context> token;
     private final @Nullable Context before;
     private final Context attached;
-    private final Thread opener;
-    /** Where the scope was opened; recorded in strict mode only, for the error. */
+    /** Where and on which thread the scope was opened; recorded in strict mode only. */
     private final @Nullable Throwable openedAt;
     private boolean closed;
 
@@ -59,8 +58,11 @@ final class ContextVarsStorage implements ContextStorage {
       this.token = token;
       this.before = before;
       this.attached = attached;
-      this.opener = Thread.currentThread();
-      this.openedAt = strict ? new Throwable("the scope was opened here") : null;
+      this.openedAt =
+          strict
+              ? new Throwable(
+                  "the scope was opened here, on thread \"" + Thread.currentThread().getName() + "\"")
+              : null;
     }
 
     @Override
@@ -84,10 +86,10 @@ final class ContextVarsStorage implements ContextStorage {
         throw new IllegalStateException(
             "Closing a scope whose context is not current: "
                 + why
-                + "; the scope was opened on thread \""
-                + opener.getName()
-                + "\" (see the cause for where). Close scopes in reverse order of"
-                + " makeCurrent(), on the thread that opened them, once.",
+                + "; "
+                + openedAt.getMessage()
+                + " (the cause's stack trace). Close scopes in reverse order of makeCurrent(),"
+                + " on the thread that opened them, once.",
             openedAt);
       }
       logger.log(
