@@ -91,10 +91,18 @@ public final class ContextVar<T extends @Nullable Object> {
   private final @Nullable Object defaultValue;
   private final int hash;
 
+  /**
+   * Where this variable's bucket is in a thread's slot hints (ThreadState): 4 bits per bucket, 16
+   * buckets by the hash's low bits, which an odd increment makes distinct for 16 variables made in
+   * a row.
+   */
+  final int slotHintShift;
+
   private ContextVar(String name, @Nullable Object defaultValue) {
     this.name = name;
     this.defaultValue = defaultValue;
     this.hash = NEXT_HASH.getAndAdd(HASH_INCREMENT);
+    this.slotHintShift = (hash & 0xF) << 2;
   }
 
   /**

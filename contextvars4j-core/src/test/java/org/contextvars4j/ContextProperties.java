@@ -15,6 +15,7 @@ import java.util.IdentityHashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.NoSuchElementException;
+import java.util.function.Supplier;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.Test;
 import org.quicktheories.QuickTheory;
@@ -219,13 +220,17 @@ final class ContextProperties {
 
   /** The system under test, driven in lockstep with the model. */
   private static final class Model {
+    // v3 shares v0's bucket of a thread's slot hints, v4 shares v1's: a hint left by one variable
+    // of a bucket must never answer for the other.
+    final ContextVar<Object> v0 = ContextVar.named("v0");
+    final ContextVar<Object> v1 = ContextVar.named("v1", "d1");
     final List<ContextVar<Object>> vars =
         List.of(
-            ContextVar.named("v0"),
-            ContextVar.named("v1", "d1"),
+            v0,
+            v1,
             ContextVar.named("v2", null),
-            ContextVar.named("v3"),
-            ContextVar.named("v4", 4));
+            inBucketOf(v0, () -> ContextVar.named("v3")),
+            inBucketOf(v1, () -> ContextVar.named("v4", 4)));
     final List<Boolean> hasDefault = List.of(false, true, true, false, true);
     final List<@Nullable Object> defaults = Arrays.asList(null, "d1", null, null, 4);
 
@@ -240,6 +245,16 @@ final class ContextProperties {
     final Deque<Context> entered = new ArrayDeque<>();
 
     final List<TokenRecord> tokens = new ArrayList<>();
+
+    /** {@code make}'s first variable whose slot-hint bucket is {@code other}'s. */
+    private static ContextVar<Object> inBucketOf(
+        ContextVar<Object> other, Supplier<ContextVar<Object>> make) {
+      ContextVar<Object> made = make.get();
+      while (made.slotHintShift != other.slotHintShift) {
+        made = make.get();
+      }
+      return made;
+    }
 
     Model() {
       mappings.put(outer, new HashMap<>());
