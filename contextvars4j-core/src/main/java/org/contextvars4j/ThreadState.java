@@ -56,9 +56,10 @@ final class ThreadState {
    * barrier. A hint is only a guess, checked before it is used: if the hinted slot is one of the
    * frame's older slots and holds the variable, it is the variable's newest set below the newest
    * slot, because only a set writes a slot, and every set of the variable (or of another one of
-   * its class) rewrites the hint. A reset or a fold leaves the hints alone (a popped slot is above
-   * `top` until a set writes it again); entering or leaving a frame clears them, since the slots
-   * they count from `bottom` belong to another frame.
+   * its class) rewrites the hint. A reset that undoes the newest set puts back the hint its set
+   * replaced (the slots below are unchanged); other resets are sets; a fold leaves the hints alone
+   * (the slots are above `top` until a set writes them again); entering or leaving a frame clears
+   * them, since the slots they count from `bottom` belong to another frame.
    *
    * Variables stay in cleared slots and in newestVar (values do not): a set then stores the
    * variable only when the slot held another one, which in a request loop it rarely does. So a
@@ -144,26 +145,32 @@ final class ThreadState {
     return lookupBelow(var);
   }
 
-  /**
-   * The lookup past the newest set: the hinted slot, else the older slots of the frame, then its
-   * base mapping.
-   */
+  /** The lookup past the newest set: the frame's older slots, then its base mapping. */
   private Object lookupBelow(ContextVar<?> var) {
+    Object value = olderValue(var);
+    return value != Token.NOT_LOOKED_UP ? value : frameVars().lookup(var);
+  }
+
+  /**
+   * The value of {@code var} in the frame's older slots (below the newest set), or {@link
+   * Token#NOT_LOOKED_UP}: the hinted slot if it holds the variable, else a scan, newest first.
+   */
+  private Object olderValue(ContextVar<?> var) {
     Object[] slots = entries;
-    int older = olderEnd();
+    int end = 2 * olderEnd();
     int hinted = (int) (slotHints >>> var.slotHintShift) & 0xF;
     if (hinted != 0) {
       int at = 2 * (bottom + hinted - 1);
-      if (at < 2 * older && slots[at] == var) {
+      if (at < end && slots[at] == var) {
         return slots[at + 1];
       }
     }
-    for (int i = 2 * older - 2, end = 2 * bottom; i >= end; i -= 2) {
+    for (int i = end - 2, stop = 2 * bottom; i >= stop; i -= 2) {
       if (slots[i] == var) {
         return slots[i + 1];
       }
     }
-    return frameVars().lookup(var);
+    return Token.NOT_LOOKED_UP;
   }
 
   /** {@return the end of the frame's slots that are in {@link #entries}} */
@@ -226,6 +233,45 @@ final class ThreadState {
    * the value stored in a field, the variable too if the field held another one.
    */
   <T extends @Nullable Object> Token<T> push(ContextVar<T> var, @Nullable Object value) {
+    if (context == DEFERRED || top - bottom == MAX_OVERLAY) {
+      makeRoom();
+    }
+    // The old value, for the token: in the region if set there, else in the base mapping, which
+    // is immutable and is looked up only if the token is asked for it.
+    Object old;
+    if (hasNewest) {
+      old = newestVar == var ? newestValue : olderValue(var);
+      spillNewest();
+    } else {
+      old = olderValue(var);
+    }
+    if (newestVar != var) {
+      newestVar = var;
+    }
+    newestValue = value;
+    hasNewest = true;
+    int slot = top++;
+    int shift = var.slotHintShift;
+    long hints = slotHints;
+    byte hintBefore = (byte) ((hints >>> shift) & 0xF);
+    slotHints = (hints & ~(0xFL << shift)) | ((long) (slot - bottom + 1) << shift);
+    snapshot = null;
+    return new Token<>(
+        var,
+        this,
+        context,
+        slot,
+        epoch,
+        hintBefore,
+        old,
+        old == Token.NOT_LOOKED_UP ? frameVars() : null);
+  }
+
+  /**
+   * Before a set, out of line (rare, and kept out of the set's compiled code so that callers can
+   * inline it): makes a deferred task frame's private context, and folds a full region.
+   */
+  private void makeRoom() {
     if (context == DEFERRED) {
       // A token names its context: the task's private one is made now, holding the frame's
       // mapping. Nothing else holds the marker's place, so this is the frame's context from now.
@@ -236,37 +282,6 @@ final class ThreadState {
     if (top - bottom == MAX_OVERLAY) {
       fold();
     }
-    // The old value, for the token: in the region if set there, else in the base mapping, which
-    // is immutable and is looked up only if the token is asked for it.
-    Object old;
-    if (hasNewest) {
-      old = newestVar == var ? newestValue : olderValue(var, top - 1);
-      spillNewest();
-    } else {
-      old = olderValue(var, top);
-    }
-    if (newestVar != var) {
-      newestVar = var;
-    }
-    newestValue = value;
-    hasNewest = true;
-    int slot = top++;
-    int shift = var.slotHintShift;
-    slotHints = (slotHints & ~(0xFL << shift)) | ((long) (slot - bottom + 1) << shift);
-    snapshot = null;
-    return new Token<>(
-        var, this, context, slot, epoch, old, old == Token.NOT_LOOKED_UP ? frameVars() : null);
-  }
-
-  /** The value of {@code var} in the frame's slots [bottom, to), or {@link Token#NOT_LOOKED_UP}. */
-  private Object olderValue(ContextVar<?> var, int to) {
-    Object[] slots = entries;
-    for (int i = 2 * to - 2, end = 2 * bottom; i >= end; i -= 2) {
-      if (slots[i] == var) {
-        return slots[i + 1];
-      }
-    }
-    return Token.NOT_LOOKED_UP;
   }
 
   /** Moves the newest set into {@link #entries}, at its slot, top - 1. */
@@ -274,7 +289,7 @@ final class ThreadState {
     int at = 2 * (top - 1);
     Object[] slots = entries;
     if (at == slots.length) {
-      slots = entries = Arrays.copyOf(slots, Math.max(4, 2 * slots.length));
+      slots = grow();
     }
     if (slots[at] != newestVar) {
       slots[at] = newestVar;
@@ -284,8 +299,19 @@ final class ThreadState {
     hasNewest = false;
   }
 
-  /** Undoes the newest set, which the caller checked: clears its slot. */
-  void pop() {
+  private Object[] grow() {
+    return entries = Arrays.copyOf(entries, Math.max(4, 2 * entries.length));
+  }
+
+  /**
+   * Undoes the newest set, which the caller checked, the set of {@code var} that saw {@code
+   * hintBefore} in its variable's bucket: clears its slot, and gives the bucket that hint back,
+   * which still holds (the slots below are as they were), so that the next get of the variable
+   * finds its older slot at once.
+   */
+  void pop(ContextVar<?> var, byte hintBefore) {
+    int shift = var.slotHintShift;
+    slotHints = (slotHints & ~(0xFL << shift)) | ((long) hintBefore << shift);
     int slot = --top;
     if (hasNewest) {
       hasNewest = false;

@@ -36,7 +36,14 @@ final class ContextVarsStorage implements ContextStorage {
     if (toAttach == before) {
       return Scope.noop();
     }
-    return new AttachedScope(CURRENT.set(toAttach), before, toAttach, strict);
+    return new AttachedScope(CURRENT.set(toAttach), before, toAttach, strict ? openedHere() : null);
+  }
+
+  // Out of line, so that attach stays small enough for the JIT to inline into makeCurrent(), and
+  // the scope and its token can then be removed by escape analysis where the scope is closed.
+  private static Throwable openedHere() {
+    return new Throwable(
+        "the scope was opened here, on thread \"" + Thread.currentThread().getName() + "\"");
   }
 
   @Override
@@ -54,15 +61,14 @@ final class ContextVarsStorage implements ContextStorage {
     private boolean closed;
 
     AttachedScope(
-        Token<@Nullable Context> token, @Nullable Context before, Context attached, boolean strict) {
+        Token<@Nullable Context> token,
+        @Nullable Context before,
+        Context attached,
+        @Nullable Throwable openedAt) {
       this.token = token;
       this.before = before;
       this.attached = attached;
-      this.openedAt =
-          strict
-              ? new Throwable(
-                  "the scope was opened here, on thread \"" + Thread.currentThread().getName() + "\"")
-              : null;
+      this.openedAt = openedAt;
     }
 
     @Override
