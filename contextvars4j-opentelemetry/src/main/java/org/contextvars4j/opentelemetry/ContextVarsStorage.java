@@ -36,7 +36,23 @@ final class ContextVarsStorage implements ContextStorage {
     if (toAttach == before) {
       return Scope.noop();
     }
+    if (Declared.any()) {
+      InboundVars inbound = InboundVars.toBind(toAttach, before);
+      if (inbound != null) {
+        return attachReceived(toAttach, before, inbound);
+      }
+    }
     return new AttachedScope(CURRENT.set(toAttach), before, toAttach, strict ? openedHere() : null);
+  }
+
+  /**
+   * Attaches the context of a received request: binds the values of the variables that arrived as
+   * baggage ({@link BaggageVars}) first, then the context, and the scope undoes both.
+   */
+  private Scope attachReceived(Context toAttach, @Nullable Context before, InboundVars inbound) {
+    Token<?>[] bound = inbound.bind();
+    return new ReceivedScope(
+        CURRENT.set(toAttach), before, toAttach, strict ? openedHere() : null, bound);
   }
 
   // Out of line, so that attach stays small enough for the JIT to inline into makeCurrent(), and
@@ -52,7 +68,7 @@ final class ContextVarsStorage implements ContextStorage {
   }
 
   /** What {@link #attach} returns: undoes its set, once, while its context is current. */
-  private static final class AttachedScope implements Scope {
+  private static class AttachedScope implements Scope {
     private final Token<@Nullable Context> token;
     private final @Nullable Context before;
     private final Context attached;
@@ -85,7 +101,11 @@ final class ContextVarsStorage implements ContextStorage {
         // what was current before the scope, as a thread-local storage would.
         CURRENT.set(before);
       }
+      restored();
     }
+
+    /** Called once the scope has restored the context that was current before it. */
+    void restored() {}
 
     private void misplaced(String why) {
       if (openedAt != null) {
@@ -101,6 +121,26 @@ final class ContextVarsStorage implements ContextStorage {
       logger.log(
           Level.FINE,
           " Trying to close scope which does not represent current context. Ignoring the call.");
+    }
+  }
+
+  /** The scope of a received request's context: also unbinds the variables that arrived with it. */
+  private static final class ReceivedScope extends AttachedScope {
+    private final Token<?>[] bound;
+
+    ReceivedScope(
+        Token<@Nullable Context> token,
+        @Nullable Context before,
+        Context attached,
+        @Nullable Throwable openedAt,
+        Token<?>[] bound) {
+      super(token, before, attached, openedAt);
+      this.bound = bound;
+    }
+
+    @Override
+    void restored() {
+      InboundVars.unbind(bound);
     }
   }
 }
