@@ -27,7 +27,7 @@ import org.openjdk.jmh.infra.Blackhole;
 /**
  * OpenTelemetry's own API on its default storage (a {@code ThreadLocal}) and on {@code
  * contextvars4j-opentelemetry}'s (a {@code ContextVar}): {@code Context.current()}, {@code
- * makeCurrent()} + {@code close()}, {@code Span.current()}, and a hop's two sides on one thread.
+ * makeCurrent()} + {@code close()}, {@code Span.current()}, a hop's two sides on one thread, and each side alone.
  * OpenTelemetry takes its storage once per JVM, so {@code storage} picks it for the fork with
  * {@code -Dio.opentelemetry.context.contextStorageProvider} (JMH forks a JVM per parameter set).
  *
@@ -65,6 +65,7 @@ public class OpenTelemetryStorageBenchmark {
   private Context other;
   private Scope attached;
   private Runnable task;
+  private Runnable captured;
 
   @Setup
   public void setup() {
@@ -88,6 +89,7 @@ public class OpenTelemetryStorageBenchmark {
     }
     Blackhole sink = Checks.blackhole();
     task = () -> sink.consume(Span.current());
+    captured = capture();
     Checks.require(Span.current().getSpanContext().equals(span), storage, "Span.current()");
     Checks.tenure();
   }
@@ -118,11 +120,26 @@ public class OpenTelemetryStorageBenchmark {
     }
   }
 
+  /**
+   * The handing-over side of a hop alone: what a submitting thread pays per task. Nothing runs in
+   * between, as on a request thread that hands tasks to a pool.
+   */
+  @Benchmark
+  public Runnable capture() {
+    return storage.equals("default") ? Context.current().wrap(task) : ContextExecutors.capture(task);
+  }
+
+  /** The receiving side of a hop alone: the run of a task captured elsewhere (in the setup). */
+  @Benchmark
+  public void runCaptured() {
+    captured.run();
+  }
+
   /** A hop's two sides on one thread: the capture where the task is handed over, and its run. */
   @Benchmark
   public void hop() {
-    Runnable captured =
+    Runnable wrapped =
         storage.equals("default") ? Context.current().wrap(task) : ContextExecutors.capture(task);
-    captured.run();
+    wrapped.run();
   }
 }
