@@ -27,9 +27,10 @@ import org.openjdk.jmh.infra.Blackhole;
 /**
  * OpenTelemetry's own API on its default storage (a {@code ThreadLocal}) and on {@code
  * contextvars4j-opentelemetry}'s (a {@code ContextVar}): {@code Context.current()}, {@code
- * makeCurrent()} + {@code close()}, {@code Span.current()}, a hop's two sides on one thread, and each side alone.
- * OpenTelemetry takes its storage once per JVM, so {@code storage} picks it for the fork with
- * {@code -Dio.opentelemetry.context.contextStorageProvider} (JMH forks a JVM per parameter set).
+ * makeCurrent()} + {@code close()}, {@code Span.current()}, a hop's two sides on one thread, and
+ * each side alone. OpenTelemetry takes its storage once per JVM, so {@code storage} picks it for
+ * the fork with {@code -Dio.opentelemetry.context.contextStorageProvider} (JMH forks a JVM per
+ * parameter set).
  *
  * <p>The hop: with the default storage, what OpenTelemetry offers, {@code Context.current().wrap(
  * task)} (what {@code Context.taskWrapping} does per task) and its run, carrying OpenTelemetry's
