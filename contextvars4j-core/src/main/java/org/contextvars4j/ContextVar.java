@@ -208,7 +208,7 @@ public final class ContextVar<T extends @Nullable Object> {
     ThreadState state = ThreadState.current();
     if (token.state == state && token.epoch == state.epoch && token.slot == state.top - 1) {
       // The newest set of the current frame, nothing set since: undo it by clearing its slot.
-      state.pop(this, token.hintBefore);
+      state.pop();
     } else {
       Context made = token.context;
       // A token of a base frame names no context: it belongs to its own thread's base frame.

@@ -51,15 +51,16 @@ final class ThreadState {
    * Why slot hints: a request sets its trace context first and a few variables after it, and a
    * scan from the newest slot down costs a few nanoseconds per slot passed. `slotHints` is a long
    * of 16 four-bit buckets, one per variable hash class (ContextVar.slotHintShift): the slot,
-   * relative to `bottom`, of the last set in the current frame of a variable of that class, plus
-   * one; 0 if none since the frame was entered. A primitive, so a set updates it without a
-   * barrier. A hint is only a guess, checked before it is used: if the hinted slot is one of the
-   * frame's older slots and holds the variable, it is the variable's newest set below the newest
-   * slot, because only a set writes a slot, and every set of the variable (or of another one of
-   * its class) rewrites the hint. A reset that undoes the newest set puts back the hint its set
-   * replaced (the slots below are unchanged); other resets are sets; a fold leaves the hints alone
-   * (the slots are above `top` until a set writes them again); entering or leaving a frame clears
-   * them, since the slots they count from `bottom` belong to another frame.
+   * relative to `bottom`, of the last older slot written for a variable of that class, plus one;
+   * 0 if none since the frame was entered. Older slots are written only when the newest set is
+   * moved into `entries` (spillNewest), so that is where the hint is written: a set and its reset
+   * on top of the others, the steady state of a request, never touch the hints. A primitive, so
+   * writing it takes no barrier. A hint is only a guess, checked before it is used: if the hinted
+   * slot is one of the frame's older slots and holds the variable, it is the variable's newest
+   * older slot, because every later older slot of the variable (or of another one of its class)
+   * was written by a spill that rewrote the hint. A reset or a fold leaves the hints alone (the
+   * slots they name are then above `top` until a spill writes them again); entering or leaving a
+   * frame clears them, since the slots they count from `bottom` belong to another frame.
    *
    * Variables stay in cleared slots and in newestVar (values do not): a set then stores the
    * variable only when the slot held another one, which in a request loop it rarely does. So a
@@ -251,20 +252,9 @@ final class ThreadState {
     newestValue = value;
     hasNewest = true;
     int slot = top++;
-    int shift = var.slotHintShift;
-    long hints = slotHints;
-    byte hintBefore = (byte) ((hints >>> shift) & 0xF);
-    slotHints = (hints & ~(0xFL << shift)) | ((long) (slot - bottom + 1) << shift);
     snapshot = null;
     return new Token<>(
-        var,
-        this,
-        context,
-        slot,
-        epoch,
-        hintBefore,
-        old,
-        old == Token.NOT_LOOKED_UP ? frameVars() : null);
+        var, this, context, slot, epoch, old, old == Token.NOT_LOOKED_UP ? frameVars() : null);
   }
 
   /**
@@ -291,10 +281,15 @@ final class ThreadState {
     if (at == slots.length) {
       slots = grow();
     }
-    if (slots[at] != newestVar) {
-      slots[at] = newestVar;
+    ContextVar<?> spilled = newestVar;
+    if (slots[at] != spilled) {
+      slots[at] = spilled;
     }
     slots[at + 1] = newestValue;
+    if (spilled != null) {
+      int shift = spilled.slotHintShift;
+      slotHints = (slotHints & ~(0xFL << shift)) | ((long) (top - bottom) << shift);
+    }
     newestValue = null;
     hasNewest = false;
   }
@@ -303,15 +298,8 @@ final class ThreadState {
     return entries = Arrays.copyOf(entries, Math.max(4, 2 * entries.length));
   }
 
-  /**
-   * Undoes the newest set, which the caller checked, the set of {@code var} that saw {@code
-   * hintBefore} in its variable's bucket: clears its slot, and gives the bucket that hint back,
-   * which still holds (the slots below are as they were), so that the next get of the variable
-   * finds its older slot at once.
-   */
-  void pop(ContextVar<?> var, byte hintBefore) {
-    int shift = var.slotHintShift;
-    slotHints = (slotHints & ~(0xFL << shift)) | ((long) hintBefore << shift);
+  /** Undoes the newest set, which the caller checked: clears its slot. */
+  void pop() {
     int slot = --top;
     if (hasNewest) {
       hasNewest = false;

@@ -38,8 +38,7 @@ public final class Token<T extends @Nullable Object> implements AutoCloseable {
   /*
    * Where the set was made: the thread's state, the context of its frame (null: the thread's base
    * frame), and the slot and epoch of the overlay that it pushed (see ThreadState). A reset that
-   * finds the same state, epoch and slot on top is the undo of the newest set: it clears the slot,
-   * and puts back the slot hint of the variable's bucket as it was before the set (hintBefore).
+   * finds the same state, epoch and slot on top is the undo of the newest set: it clears the slot.
    * The state and the context are dropped once the token is used, so that a used token kept
    * somewhere does not keep its thread's state or its context reachable.
    */
@@ -47,7 +46,6 @@ public final class Token<T extends @Nullable Object> implements AutoCloseable {
   @Nullable Context context;
   final int slot;
   final long epoch;
-  final byte hintBefore;
 
   /** The previous value, {@link ContextVar#UNBOUND}, or {@link #NOT_LOOKED_UP}. */
   private @Nullable Object oldValue;
@@ -67,14 +65,12 @@ public final class Token<T extends @Nullable Object> implements AutoCloseable {
       @Nullable Context context,
       int slot,
       long epoch,
-      byte hintBefore,
       @Nullable Object oldValue,
       @Nullable Vars oldBase) {
     this.var = var;
     this.state = state;
     this.context = context;
     this.slot = slot;
-    this.hintBefore = hintBefore;
     this.epoch = epoch;
     this.oldValue = oldValue;
     this.oldBase = oldBase;
