@@ -2,6 +2,7 @@ package org.contextvars4j.opentelemetry;
 
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import io.opentelemetry.api.baggage.Baggage;
 import io.opentelemetry.api.trace.Span;
@@ -22,6 +23,7 @@ import java.util.concurrent.TimeUnit;
 import org.contextvars4j.ContextVar;
 import org.contextvars4j.concurrent.ContextExecutors;
 import org.contextvars4j.concurrent.ContextFutures;
+import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Test;
@@ -97,6 +99,32 @@ class ContextVarsStorageTest {
     assertThat(Context.current()).isSameAs(a);
     outer.close();
     assertThat(Context.current()).isSameAs(Context.root());
+  }
+
+  @Test
+  void closingAScopeOnAnotherThread_isIgnoredThere_andThrowsInStrictMode() throws Exception {
+    Context a = Context.root().with(KEY, "a");
+    Scope scope = a.makeCurrent();
+    Scope strictScope = new ContextVarsStorage(true).attach(a.with(KEY, "strict"));
+    CompletableFuture<@Nullable Throwable> lenient = new CompletableFuture<>();
+    CompletableFuture<@Nullable Throwable> strict = new CompletableFuture<>();
+    Thread.ofPlatform()
+        .name("the other thread")
+        .start(
+            () -> {
+              lenient.complete(catchThrowable(scope::close));
+              strict.complete(catchThrowable(strictScope::close));
+            });
+    assertThat(lenient.get(10, TimeUnit.SECONDS)).as("default mode: ignored").isNull();
+    assertThat(strict.get(10, TimeUnit.SECONDS))
+        .isInstanceOf(IllegalStateException.class)
+        .hasMessageContaining("not the current one")
+        .hasMessageContaining("on thread \"" + Thread.currentThread().getName() + "\"");
+    // Neither close reached this thread: both scopes are still open here, and close in order.
+    assertThat(Context.current().get(KEY)).isEqualTo("strict");
+    strictScope.close();
+    assertThat(Context.current()).isSameAs(a);
+    scope.close();
   }
 
   @Test
