@@ -576,12 +576,10 @@ class OpenTelemetryContextTest {
   /** The cases of OpenTelemetry's {@code WrapScheduledExecutorService}. */
   @Nested
   @TestInstance(Lifecycle.PER_CLASS)
-  class WrapScheduledExecutorService {
-    protected ScheduledExecutorService executor;
-    protected ScheduledExecutorService wrapped;
-    protected AtomicReference<String> value;
+class WrapScheduledExecutorService extends WrapExecutorService {
+    protected ScheduledExecutorService scheduled;
 
-    protected ScheduledExecutorService wrap(ScheduledExecutorService service) {
+    protected ScheduledExecutorService wrapScheduled(ScheduledExecutorService service) {
       return CAT.wrap(service);
     }
 
@@ -590,115 +588,20 @@ class OpenTelemetryContextTest {
       return "cat";
     }
 
+    // The ExecutorService cases, inherited, run against the scheduled service's wrapper too.
+    @Override
     @BeforeAll
     void initExecutor() {
       executor = Executors.newSingleThreadScheduledExecutor();
-      wrapped = wrap(executor);
-    }
-
-    @AfterAll
-    void stopExecutor() {
-      executor.shutdownNow();
-    }
-
-    @BeforeEach
-    void setUp() {
-      value = new AtomicReference<>();
-    }
-
-    @AfterEach
-    void thePoolThreadIsBackToRoot() throws Exception {
-      assertThat(executor.submit(Context::current).get(TIMEOUT_SECONDS, SECONDS))
-          .isSameAs(Context.root());
-    }
-
-    @Test
-    void execute() throws Exception {
-      CountDownLatch ran = new CountDownLatch(1);
-      wrapped.execute(
-          () -> {
-            value.set(Context.current().get(ANIMAL));
-            ran.countDown();
-          });
-      assertThat(ran.await(TIMEOUT_SECONDS, SECONDS)).isTrue();
-      assertThat(value).hasValue("cat");
-    }
-
-    @Test
-    void submitRunnable() throws Exception {
-      Runnable runnable = () -> value.set(Context.current().get(ANIMAL));
-      assertThat(wrapped.submit(runnable).get(TIMEOUT_SECONDS, SECONDS)).isNull();
-      assertThat(value).hasValue("cat");
-    }
-
-    @Test
-    void submitRunnableResult() throws Exception {
-      Runnable runnable = () -> value.set(Context.current().get(ANIMAL));
-      assertThat(wrapped.submit(runnable, "foo").get(TIMEOUT_SECONDS, SECONDS)).isEqualTo("foo");
-      assertThat(value).hasValue("cat");
-    }
-
-    @Test
-    void submitCallable() throws Exception {
-      assertThat(wrapped.submit(recording(value, "foo")).get(TIMEOUT_SECONDS, SECONDS))
-          .isEqualTo("foo");
-      assertThat(value).hasValue("cat");
-    }
-
-    @Test
-    void invokeAll() throws Exception {
-      AtomicReference<String> first = new AtomicReference<>();
-      AtomicReference<String> second = new AtomicReference<>();
-      List<Future<String>> futures =
-          wrapped.invokeAll(List.of(recording(first, "foo"), recording(second, "bar")));
-      assertThat(futures.get(0).get(TIMEOUT_SECONDS, SECONDS)).isEqualTo("foo");
-      assertThat(futures.get(1).get(TIMEOUT_SECONDS, SECONDS)).isEqualTo("bar");
-      assertThat(first).hasValue("cat");
-      assertThat(second).hasValue("cat");
-    }
-
-    @Test
-    void invokeAllTimeout() throws Exception {
-      AtomicReference<String> first = new AtomicReference<>();
-      AtomicReference<String> second = new AtomicReference<>();
-      List<Future<String>> futures =
-          wrapped.invokeAll(
-              List.of(recording(first, "foo"), recording(second, "bar")),
-              TIMEOUT_SECONDS,
-              SECONDS);
-      assertThat(futures.get(0).get(TIMEOUT_SECONDS, SECONDS)).isEqualTo("foo");
-      assertThat(futures.get(1).get(TIMEOUT_SECONDS, SECONDS)).isEqualTo("bar");
-      assertThat(first).hasValue("cat");
-      assertThat(second).hasValue("cat");
-    }
-
-    @Test
-    void invokeAny() throws Exception {
-      AtomicReference<String> first = new AtomicReference<>();
-      AtomicReference<String> second = new AtomicReference<>();
-      assertThat(wrapped.invokeAny(List.of(failing(first), recording(second, "bar"))))
-          .isEqualTo("bar");
-      assertThat(first).hasValue("cat");
-      assertThat(second).hasValue("cat");
-    }
-
-    @Test
-    void invokeAnyTimeout() throws Exception {
-      AtomicReference<String> first = new AtomicReference<>();
-      AtomicReference<String> second = new AtomicReference<>();
-      assertThat(
-              wrapped.invokeAny(
-                  List.of(failing(first), recording(second, "bar")), TIMEOUT_SECONDS, SECONDS))
-          .isEqualTo("bar");
-      assertThat(first).hasValue("cat");
-      assertThat(second).hasValue("cat");
+      scheduled = wrapScheduled(executor);
+      wrapped = scheduled;
     }
 
     @Test
     void scheduleRunnable() throws Exception {
       Runnable runnable = () -> value.set(Context.current().get(ANIMAL));
       assertThat(
-              wrapped.schedule(runnable, 1, TimeUnit.MILLISECONDS).get(TIMEOUT_SECONDS, SECONDS))
+              scheduled.schedule(runnable, 1, TimeUnit.MILLISECONDS).get(TIMEOUT_SECONDS, SECONDS))
           .isNull();
       assertThat(value).hasValue("cat");
     }
@@ -706,7 +609,7 @@ class OpenTelemetryContextTest {
     @Test
     void scheduleCallable() throws Exception {
       assertThat(
-              wrapped
+              scheduled
                   .schedule(recording(value, "foo"), 1, TimeUnit.MILLISECONDS)
                   .get(TIMEOUT_SECONDS, SECONDS))
           .isEqualTo("foo");
@@ -719,7 +622,7 @@ class OpenTelemetryContextTest {
       List<String> seen = new CopyOnWriteArrayList<>();
       CountDownLatch runs = new CountDownLatch(3);
       ScheduledFuture<?> future =
-          wrapped.scheduleAtFixedRate(
+          scheduled.scheduleAtFixedRate(
               () -> {
                 seen.add(String.valueOf(Context.current().get(ANIMAL)));
                 runs.countDown();
@@ -740,7 +643,7 @@ class OpenTelemetryContextTest {
       List<String> seen = new CopyOnWriteArrayList<>();
       CountDownLatch runs = new CountDownLatch(3);
       ScheduledFuture<?> future =
-          wrapped.scheduleWithFixedDelay(
+          scheduled.scheduleWithFixedDelay(
               () -> {
                 seen.add(String.valueOf(Context.current().get(ANIMAL)));
                 runs.countDown();
@@ -764,7 +667,7 @@ class OpenTelemetryContextTest {
     private Scope scope;
 
     @Override
-    protected ScheduledExecutorService wrap(ScheduledExecutorService service) {
+    protected ScheduledExecutorService wrapScheduled(ScheduledExecutorService service) {
       return Context.taskWrapping(service);
     }
 
@@ -794,7 +697,7 @@ class OpenTelemetryContextTest {
     private Scope scope;
 
     @Override
-    protected ScheduledExecutorService wrap(ScheduledExecutorService service) {
+    protected ScheduledExecutorService wrapScheduled(ScheduledExecutorService service) {
       return ContextExecutors.wrap(service);
     }
 
