@@ -92,9 +92,8 @@ public final class ContextVar<T extends @Nullable Object> {
   private final int hash;
 
   /**
-   * Where this variable's bucket is in a thread's slot hints (ThreadState): 4 bits per bucket, 16
-   * buckets by the hash's low bits, which an odd increment makes distinct for 16 variables made in
-   * a row.
+   * Where this variable's bucket is in a thread's slot hints (ThreadState): 4 bits per bucket, 7
+   * buckets by the hash modulo 7, computed once here so that a get pays no division.
    */
   final int slotHintShift;
 
@@ -102,7 +101,7 @@ public final class ContextVar<T extends @Nullable Object> {
     this.name = name;
     this.defaultValue = defaultValue;
     this.hash = NEXT_HASH.getAndAdd(HASH_INCREMENT);
-    this.slotHintShift = (hash & 0xF) << 2;
+    this.slotHintShift = ((hash & 0x7FFFFFFF) % 7) << 2;
   }
 
   /**

@@ -20,7 +20,7 @@ final class ThreadState {
    * mapping of the frame is its base mapping (frameVars(): the Context's vars, or baseVars) with
    * the frame's region of the overlay on top: the sets made in the frame and not undone, newest
    * last, in slots [bottom, top). The newest slot of the region is held in the fields newestVar
-   * and newestValue (when hasNewest); every older one in `entries`, slot i at (entries[2i],
+   * and newestValue (when the NEWEST bit of `flags` is set); every older one in `entries`, slot i at (entries[2i],
    * entries[2i + 1]). A nested frame starts its region where the outer one ends (the outer's
    * newest set is moved into `entries` first); leaving it clears its slots.
    *
@@ -49,10 +49,11 @@ final class ThreadState {
    * moved, and the reset just clears the slot.
    *
    * Why slot hints: a request sets its trace context first and a few variables after it, and a
-   * scan from the newest slot down costs a few nanoseconds per slot passed. `slotHints` is a long
-   * of 16 four-bit buckets, one per variable hash class (ContextVar.slotHintShift): the slot,
-   * relative to `bottom`, of the last older slot written for a variable of that class, plus one;
-   * 0 if none since the frame was entered. Older slots are written only when the newest set is
+   * scan from the newest slot down costs a few nanoseconds per slot passed. The low 28 bits of
+   * `flags` are 7 four-bit buckets, one per variable hash class (ContextVar.slotHintShift): the
+   * slot, relative to `bottom`, of the last older slot written for a variable of that class, plus
+   * one; 0 if none since the frame was entered. They share an int with the newest-set bit because
+   * a thread's state must stay within 64 bytes (the per-thread memory target). Older slots are written only when the newest set is
    * moved into `entries` (spillNewest), so that is where the hint is written: a set and its reset
    * on top of the others, the steady state of a request, never touch the hints. A primitive, so
    * writing it takes no barrier. A hint is only a guess, checked before it is used: if the hinted
@@ -72,6 +73,9 @@ final class ThreadState {
 
   private static final Object[] NO_ENTRIES = new Object[0];
 
+  /** The bit of {@link #flags} that says the newest set is in the fields. */
+  private static final int NEWEST = 1 << 31;
+
   // One ThreadLocal lookup per operation is the whole per-thread cost: everything else hangs off
   // this object. A virtual thread gets its own instance, as it gets its own ThreadLocal values.
   private static final ThreadLocal<ThreadState> STATE = ThreadLocal.withInitial(ThreadState::new);
@@ -90,14 +94,15 @@ final class ThreadState {
 
   int top;
 
-  /** Whether slot top - 1 is the newest set of the current frame, held in the next two fields. */
-  private boolean hasNewest;
 
   private @Nullable ContextVar<?> newestVar;
   private @Nullable Object newestValue;
 
-  /** Where the last sets of the current frame are, by variable hash class; see the notes. */
-  private long slotHints;
+  /**
+   * Bit 31 ({@link #NEWEST}): whether slot top - 1 is the newest set of the current frame, held in
+   * newestVar and newestValue. Bits 0-27: the slot hints, 7 buckets of 4 bits; see the notes.
+   */
+  private int flags;
 
   /** The current frame's overlay epoch; see the implementation notes. */
   long epoch;
@@ -140,7 +145,7 @@ final class ThreadState {
   Object lookup(ContextVar<?> var) {
     // The newest set first, inline: a request reads what it set last. The rest is out of line, so
     // that this stays small enough for the JIT to inline into every get.
-    if (newestVar == var && hasNewest) {
+    if (newestVar == var && flags < 0) {
       return newestValue;
     }
     return lookupBelow(var);
@@ -159,7 +164,7 @@ final class ThreadState {
   private Object olderValue(ContextVar<?> var) {
     Object[] slots = entries;
     int end = 2 * olderEnd();
-    int hinted = (int) (slotHints >>> var.slotHintShift) & 0xF;
+    int hinted = (flags >>> var.slotHintShift) & 0xF;
     if (hinted != 0) {
       int at = 2 * (bottom + hinted - 1);
       if (at < end && slots[at] == var) {
@@ -176,7 +181,7 @@ final class ThreadState {
 
   /** {@return the end of the frame's slots that are in {@link #entries}} */
   private int olderEnd() {
-    return hasNewest ? top - 1 : top;
+    return flags < 0 ? top - 1 : top;
   }
 
   /** {@return the current mapping} Constant time unless a set was made since the last one. */
@@ -186,7 +191,7 @@ final class ThreadState {
     }
     Vars made = snapshot;
     if (made == null) {
-      if (hasNewest) {
+      if (flags < 0) {
         made = frameMapping(frameVars(), bottom, olderEnd(), newestVar).with(newestVar, newestValue);
       } else {
         made = frameMapping(frameVars(), bottom, olderEnd(), null);
@@ -240,7 +245,7 @@ final class ThreadState {
     // The old value, for the token: in the region if set there, else in the base mapping, which
     // is immutable and is looked up only if the token is asked for it.
     Object old;
-    if (hasNewest) {
+    if (flags < 0) {
       old = newestVar == var ? newestValue : olderValue(var);
       spillNewest();
     } else {
@@ -250,7 +255,7 @@ final class ThreadState {
       newestVar = var;
     }
     newestValue = value;
-    hasNewest = true;
+    flags |= NEWEST;
     int slot = top++;
     snapshot = null;
     return new Token<>(
@@ -288,10 +293,10 @@ final class ThreadState {
     slots[at + 1] = newestValue;
     if (spilled != null) {
       int shift = spilled.slotHintShift;
-      slotHints = (slotHints & ~(0xFL << shift)) | ((long) (top - bottom) << shift);
+      flags = (flags & ~(0xF << shift)) | ((top - bottom) << shift);
     }
     newestValue = null;
-    hasNewest = false;
+    flags &= ~NEWEST;
   }
 
   private Object[] grow() {
@@ -301,8 +306,8 @@ final class ThreadState {
   /** Undoes the newest set, which the caller checked: clears its slot. */
   void pop() {
     int slot = --top;
-    if (hasNewest) {
-      hasNewest = false;
+    if (flags < 0) {
+      flags &= ~NEWEST;
       newestValue = null;
     } else {
       entries[2 * slot + 1] = null;
@@ -322,7 +327,7 @@ final class ThreadState {
   /** Folds the current frame's region into its base mapping and starts a new epoch. */
   private void fold() {
     if (top != bottom) {
-      if (hasNewest) {
+      if (flags < 0) {
         spillNewest();
       }
       setFrameVars(frameVars().withAll(entries, bottom, top));
@@ -338,7 +343,7 @@ final class ThreadState {
     for (int i = 2 * bottom + 1, end = 2 * olderEnd(); i < end; i += 2) {
       slots[i] = null;
     }
-    hasNewest = false;
+    flags &= ~NEWEST;
     newestValue = null;
     top = bottom;
   }
@@ -373,7 +378,7 @@ final class ThreadState {
 
   /** Starts a new frame's empty region above the current frame's, with a fresh epoch. */
   private void suspendCurrentFrame() {
-    if (hasNewest) {
+    if (flags < 0) {
       // The outer frame's newest set joins its older ones: the fields are for the new frame.
       spillNewest();
     }
@@ -384,7 +389,7 @@ final class ThreadState {
     }
     bottom = top;
     epoch = ++epochs;
-    slotHints = 0;
+    flags = 0;
     snapshot = null;
   }
 
@@ -417,7 +422,7 @@ final class ThreadState {
     context = outer;
     bottom = outerBottom;
     epoch = outerEpoch;
-    slotHints = 0;
+    flags &= NEWEST;
     snapshot = null;
   }
 }
