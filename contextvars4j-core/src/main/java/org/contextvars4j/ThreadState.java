@@ -59,7 +59,8 @@ final class ThreadState {
    * writing it takes no barrier. A hint is only a guess, checked before it is used: if the hinted
    * slot is one of the frame's older slots and holds the variable, it is the variable's newest
    * older slot, because every later older slot of the variable (or of another one of its class)
-   * was written by a spill that rewrote the hint. A reset or a fold leaves the hints alone (the
+   * was written by a spill that rewrote the hint. A scan that finds the variable writes the hint
+   * too: the slot it finds, the newest older one, is the same answer. A reset or a fold leaves the hints alone (the
    * slots they name are then above `top` until a spill writes them again); entering or leaving a
    * frame clears them, since the slots they count from `bottom` belong to another frame.
    *
@@ -173,6 +174,10 @@ final class ThreadState {
     }
     for (int i = end - 2, stop = 2 * bottom; i >= stop; i -= 2) {
       if (slots[i] == var) {
+        // The newest older slot of the variable: a valid hint, for its next read. Its bucket's
+        // other variable, if it had the hint, scans next time (a primitive store, this thread's).
+        int shift = var.slotHintShift;
+        flags = (flags & ~(0xF << shift)) | ((i / 2 - bottom + 1) << shift);
         return slots[i + 1];
       }
     }
