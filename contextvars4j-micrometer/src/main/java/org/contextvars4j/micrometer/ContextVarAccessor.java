@@ -79,8 +79,10 @@ public final class ContextVarAccessor<T> implements ThreadLocalAccessor<T> {
 
   /** {@return the variable's value in the current context, or {@code null} where it is unbound} */
   @Override
+  @SuppressWarnings("unchecked")
   public @Nullable T getValue() {
-    return var.isBound() ? var.get() : null;
+    // One lookup: the fallback wins over the variable's default, as unbound must read null.
+    return ((ContextVar<@Nullable T>) (ContextVar<?>) var).getOrDefault(null);
   }
 
   /**

@@ -36,15 +36,12 @@ final class BaggageVarsPropagator implements TextMapPropagator {
     Declared.Declaration[] declared = Declared.all();
     BaggageBuilder builder = null;
     for (Declared.Declaration declaration : declared) {
-      ContextVar<?> var = declaration.var();
-      if (var.isBound()) {
-        Object value = var.get();
-        if (value != null) {
-          if (builder == null) {
-            builder = Baggage.fromContext(context).toBuilder();
-          }
-          builder.put(declaration.key(), declaration.encode(value));
+      Object value = declaration.boundValue();
+      if (value != null) {
+        if (builder == null) {
+          builder = Baggage.fromContext(context).toBuilder();
         }
+        builder.put(declaration.key(), declaration.encode(value));
       }
     }
     W3C.inject(builder == null ? context : context.with(builder.build()), carrier, setter);

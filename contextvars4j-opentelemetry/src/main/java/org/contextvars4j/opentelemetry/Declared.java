@@ -3,6 +3,7 @@ package org.contextvars4j.opentelemetry;
 import java.util.Arrays;
 import java.util.Locale;
 import org.contextvars4j.ContextVar;
+import org.jspecify.annotations.Nullable;
 
 /**
  * The variables declared by {@link BaggageVars}: an immutable array replaced on each declaration.
@@ -14,6 +15,12 @@ final class Declared {
 
   /** One declared variable. */
   record Declaration(ContextVar<?> var, String key, BaggageVars.Codec<?> codec) {
+
+    /** {@return the variable's value in the current context, or null if unbound: one lookup} */
+    @SuppressWarnings("unchecked")
+    @Nullable Object boundValue() {
+      return ((ContextVar<@Nullable Object>) var).getOrDefault(null);
+    }
 
     @SuppressWarnings("unchecked")
     String encode(Object value) {

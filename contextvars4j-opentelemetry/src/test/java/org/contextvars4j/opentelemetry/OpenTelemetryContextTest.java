@@ -429,9 +429,22 @@ class OpenTelemetryContextTest {
       executor.shutdownNow();
     }
 
+    private Scope aroundTest;
+
+    /** The context current while each case runs: root for {@code CAT.wrap}, which brings its own. */
+    protected Context currentDuringTest() {
+      return Context.root();
+    }
+
     @BeforeEach
     void setUp() {
       value = new AtomicReference<>();
+      aroundTest = currentDuringTest().makeCurrent();
+    }
+
+    @AfterEach
+    void closeAroundTest() {
+      aroundTest.close();
     }
 
     // Whatever the task attached, its thread's context is root again for the next task.
@@ -533,21 +546,14 @@ class OpenTelemetryContextTest {
   @Nested
   @TestInstance(Lifecycle.PER_CLASS)
   class CurrentContextWrappingExecutorService extends WrapExecutorService {
-    private Scope scope;
-
     @Override
     protected ExecutorService wrap(ExecutorService service) {
       return Context.taskWrapping(service);
     }
 
-    @BeforeEach
-    void makeCatCurrent() {
-      scope = CAT.makeCurrent();
-    }
-
-    @AfterEach
-    void closeCat() {
-      scope.close();
+    @Override
+    protected Context currentDuringTest() {
+      return CAT;
     }
   }
 
@@ -555,21 +561,14 @@ class OpenTelemetryContextTest {
   @Nested
   @TestInstance(Lifecycle.PER_CLASS)
   class ContextExecutorsWrappedExecutorService extends WrapExecutorService {
-    private Scope scope;
-
     @Override
     protected ExecutorService wrap(ExecutorService service) {
       return ContextExecutors.wrap(service);
     }
 
-    @BeforeEach
-    void makeCatCurrent() {
-      scope = CAT.makeCurrent();
-    }
-
-    @AfterEach
-    void closeCat() {
-      scope.close();
+    @Override
+    protected Context currentDuringTest() {
+      return CAT;
     }
   }
 
@@ -664,8 +663,6 @@ class WrapScheduledExecutorService extends WrapExecutorService {
   @Nested
   @TestInstance(Lifecycle.PER_CLASS)
   class CurrentContextWrappingScheduledExecutorService extends WrapScheduledExecutorService {
-    private Scope scope;
-
     @Override
     protected ScheduledExecutorService wrapScheduled(ScheduledExecutorService service) {
       return Context.taskWrapping(service);
@@ -679,14 +676,9 @@ class WrapScheduledExecutorService extends WrapExecutorService {
       return "null";
     }
 
-    @BeforeEach
-    void makeCatCurrent() {
-      scope = CAT.makeCurrent();
-    }
-
-    @AfterEach
-    void closeCat() {
-      scope.close();
+    @Override
+    protected Context currentDuringTest() {
+      return CAT;
     }
   }
 
@@ -694,21 +686,14 @@ class WrapScheduledExecutorService extends WrapExecutorService {
   @Nested
   @TestInstance(Lifecycle.PER_CLASS)
   class ContextExecutorsWrappedScheduledExecutorService extends WrapScheduledExecutorService {
-    private Scope scope;
-
     @Override
     protected ScheduledExecutorService wrapScheduled(ScheduledExecutorService service) {
       return ContextExecutors.wrap(service);
     }
 
-    @BeforeEach
-    void makeCatCurrent() {
-      scope = CAT.makeCurrent();
-    }
-
-    @AfterEach
-    void closeCat() {
-      scope.close();
+    @Override
+    protected Context currentDuringTest() {
+      return CAT;
     }
   }
 
