@@ -6,7 +6,10 @@ import io.micrometer.context.ContextRegistry;
 import java.time.Duration;
 import java.util.ArrayList;
 import java.util.List;
+import java.util.Queue;
 import java.util.Random;
+import java.util.concurrent.ConcurrentLinkedQueue;
+import java.util.concurrent.atomic.AtomicInteger;
 import org.contextvars4j.Context;
 import org.contextvars4j.ContextVar;
 import org.junit.jupiter.api.AfterAll;
@@ -140,6 +143,128 @@ class ReactorAutomaticModeTest {
     }
     List<String> seen = Flux.mergeSequential(requests).collectList().block(Duration.ofSeconds(30));
     assertThat(seen).containsExactlyElementsOf(expected);
+  }
+
+  /**
+   * 1,000 subscribers in flight at once, each with its own values put into Reactor's context two
+   * ways: a whole context under the accessor's key (request and user) and a variable with a key of
+   * its own (tenant, through {@link ContextVarAccessor}). Every operator on every scheduler checks
+   * all three, and that no other subscriber's set reached it: each check sets {@code last_seen} to
+   * its subscriber's id, so a set that outlived its signal's scope on a pooled thread would be seen
+   * by the next subscriber to run there.
+   */
+  @Test
+  void aThousandConcurrentSubscribers_eachSeeOnlyTheirOwnValues_inEveryOperator() {
+    long seed = Long.getLong("cv4j.seed", System.nanoTime());
+    String replay = "seed " + seed + " (replay with -Dcv4j.seed=" + seed + ")";
+    System.out.println("ReactorAutomaticModeTest, 1,000 subscribers: " + replay);
+    Random random = new Random(seed);
+    ContextVar<String> user = ContextVar.named("user");
+    ContextVar<String> tenant = ContextVar.named("tenant");
+    ContextVar<String> lastSeen = ContextVar.named("last_seen");
+    ContextRegistry.getInstance()
+        .registerThreadLocalAccessor(ContextVarAccessor.of("tenant", tenant));
+    AtomicInteger checks = new AtomicInteger();
+    Queue<String> mismatches = new ConcurrentLinkedQueue<>();
+    try {
+      int subscribers = 1_000;
+      int expectedChecks = 0;
+      List<Mono<List<String>>> requests = new ArrayList<>();
+      List<List<String>> expected = new ArrayList<>();
+      for (int i = 0; i < subscribers; i++) {
+        String id = "r" + i;
+        String userName = "u" + i;
+        String tenantName = "t" + i;
+        int elements = 1 + random.nextInt(3);
+        int delay = random.nextInt(3);
+        Scheduler hop = random.nextBoolean() ? Schedulers.parallel() : Schedulers.boundedElastic();
+        Context values =
+            new Context()
+                .call(
+                    () -> {
+                      REQUEST.set(id);
+                      user.set(userName);
+                      return Context.copyCurrent();
+                    });
+        // What a check expects: its own request, user and tenant, and no one else's set.
+        Runnable check =
+            () -> {
+              checks.incrementAndGet();
+              String seen =
+                  REQUEST.getOrDefault("-")
+                      + "/"
+                      + user.getOrDefault("-")
+                      + "/"
+                      + tenant.getOrDefault("-")
+                      + "/"
+                      + lastSeen.getOrDefault(id);
+              String wanted = id + "/" + userName + "/" + tenantName + "/" + id;
+              if (!seen.equals(wanted)) {
+                mismatches.add(
+                    "wanted "
+                        + wanted
+                        + " on "
+                        + Thread.currentThread().getName()
+                        + ", saw "
+                        + seen);
+              }
+              lastSeen.set(id);
+            };
+        // One check on subscription, then map, the callable, handle and doOnNext on each element.
+        expectedChecks += 1 + 4 * elements;
+        List<String> output = new ArrayList<>();
+        for (int e = 0; e < elements; e++) {
+          output.add(id + ":" + e);
+        }
+        expected.add(output);
+        requests.add(
+            Flux.defer(
+                    () -> {
+                      check.run();
+                      return Flux.range(0, elements);
+                    })
+                .subscribeOn(Schedulers.parallel())
+                .delayElements(Duration.ofMillis(delay))
+                .publishOn(Schedulers.parallel())
+                .map(
+                    e -> {
+                      check.run();
+                      return e;
+                    })
+                .flatMap(
+                    e ->
+                        Mono.fromCallable(
+                                () -> {
+                                  check.run();
+                                  return id + ":" + e;
+                                })
+                            .subscribeOn(Schedulers.boundedElastic()))
+                .<String>handle(
+                    (v, sink) -> {
+                      check.run();
+                      sink.next(v);
+                    })
+                .publishOn(hop)
+                .doOnNext(v -> check.run())
+                // flatMap may reorder a subscriber's elements; the order is not what is tested.
+                .collectSortedList()
+                .contextWrite(
+                    ctx ->
+                        ctx.put(ContextThreadLocalAccessor.KEY, values).put("tenant", tenantName)));
+      }
+      List<List<String>> seen =
+          Flux.mergeSequential(requests, subscribers, 1)
+              .collectList()
+              .block(Duration.ofSeconds(30));
+      assertThat(mismatches).as("mismatches, %s", replay).isEmpty();
+      assertThat(checks.get()).as("checks made, %s", replay).isEqualTo(expectedChecks);
+      assertThat(seen).as(replay).containsExactlyElementsOf(expected);
+      assertThat(REQUEST.isBound() || tenant.isBound() || lastSeen.isBound())
+          .as("nothing reached the subscribing thread")
+          .isFalse();
+    } finally {
+      ContextRegistry.getInstance().removeThreadLocalAccessor("tenant");
+    }
   }
 
   @Test
