@@ -39,5 +39,13 @@ class WebFluxApp {
           // Micrometer's way into the Reactor context: the whole context, through one accessor.
           .contextCapture();
     }
+
+    /** What the exchange found before it set its value, and the thread it found it on. */
+    @GetMapping("/thread")
+    String thread(@RequestParam("id") String id) {
+      String atStart = REQUEST.get();
+      REQUEST.set(id);
+      return atStart + "|" + Thread.currentThread().getName();
+    }
   }
 }
