@@ -91,7 +91,8 @@ public final class ContextThreadLocalAccessor implements ThreadLocalAccessor<Con
    *
    * @param previousValue what {@link #getValue()} returned before that call; the thread goes back
    *     to the context it was in then, which holds those values
-   * @throws IllegalStateException if no context entered by this accessor is open on this thread
+   * @throws IllegalStateException if no context entered by this accessor is open on this thread,
+   *     or a context entered after it is still open there; nothing is changed then
    */
   @Override
   public void restore(Context previousValue) {
@@ -101,7 +102,8 @@ public final class ContextThreadLocalAccessor implements ThreadLocalAccessor<Con
   /**
    * Leaves the context that the matching {@link #setValue()} entered.
    *
-   * @throws IllegalStateException if no context entered by this accessor is open on this thread
+   * @throws IllegalStateException if no context entered by this accessor is open on this thread,
+   *     or a context entered after it is still open there; nothing is changed then
    */
   @Override
   public void restore() {
@@ -110,13 +112,16 @@ public final class ContextThreadLocalAccessor implements ThreadLocalAccessor<Con
 
   private static void leave() {
     ArrayDeque<Context.Scope> entered = ENTERED.get();
-    Context.Scope scope = entered.poll();
+    Context.Scope scope = entered.peek();
     if (scope == null) {
       throw new IllegalStateException(
           "No context entered by ContextThreadLocalAccessor.setValue is open on thread \""
               + Thread.currentThread().getName()
               + "\": restore each setValue once, on its thread, in reverse order");
     }
+    // Forgotten only once it is closed: a close refused (a context entered since is still open)
+    // leaves everything as it was, and the restore can be made again once that one is closed.
     scope.close();
+    entered.pop();
   }
 }
