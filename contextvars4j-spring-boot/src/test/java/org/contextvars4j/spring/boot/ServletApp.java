@@ -2,6 +2,9 @@ package org.contextvars4j.spring.boot;
 
 import static org.contextvars4j.spring.boot.Apps.REQUEST;
 
+import jakarta.servlet.DispatcherType;
+import jakarta.servlet.Filter;
+import jakarta.servlet.http.HttpServletResponse;
 import java.time.Instant;
 import java.util.Queue;
 import java.util.concurrent.Callable;
@@ -12,8 +15,11 @@ import java.util.concurrent.TimeUnit;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.task.SimpleAsyncTaskExecutorBuilder;
+import org.springframework.boot.web.servlet.FilterRegistrationBean;
+import org.springframework.context.annotation.Bean;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
+import org.springframework.core.Ordered;
 import org.springframework.core.task.AsyncTaskExecutor;
 import org.springframework.scheduling.TaskScheduler;
 import org.springframework.scheduling.annotation.Async;
@@ -24,6 +30,7 @@ import org.springframework.stereotype.Component;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RequestParam;
 import org.springframework.web.bind.annotation.RestController;
+import org.springframework.web.context.request.async.DeferredResult;
 
 /**
  * A Spring MVC application whose handlers set {@link Apps#REQUEST} and never reset it, then read it
@@ -37,6 +44,24 @@ import org.springframework.web.bind.annotation.RestController;
 @Import({ServletApp.Handlers.class, ServletApp.AsyncReader.class, ServletApp.Ticker.class})
 class ServletApp {
   static final long WAIT_SECONDS = Apps.TIMEOUT.toSeconds();
+
+  /**
+   * On a request's later dispatches (asynchronous, error), puts what the dispatch sees of {@link
+   * Apps#REQUEST} in a response header {@code Seen-On-ASYNC} or {@code Seen-On-ERROR}.
+   */
+  @Bean
+  FilterRegistrationBean<Filter> seenOnLaterDispatches() {
+    FilterRegistrationBean<Filter> registration =
+        new FilterRegistrationBean<>(
+            (request, response, chain) -> {
+              ((HttpServletResponse) response)
+                  .setHeader("Seen-On-" + request.getDispatcherType(), REQUEST.get());
+              chain.doFilter(request, response);
+            });
+    registration.setOrder(Ordered.HIGHEST_PRECEDENCE + 1);
+    registration.setDispatcherTypes(DispatcherType.ASYNC, DispatcherType.ERROR);
+    return registration;
+  }
 
   @RestController
   static class Handlers {
@@ -75,6 +100,23 @@ class ServletApp {
           scheduled.get(WAIT_SECONDS, TimeUnit.SECONDS),
           virtual.get(WAIT_SECONDS, TimeUnit.SECONDS),
           REQUEST.get());
+    }
+
+    /** Completed by a plain thread; the result is written in an asynchronous dispatch. */
+    @GetMapping("/deferred")
+    DeferredResult<String> deferred(@RequestParam("id") String id) {
+      String atStart = REQUEST.get();
+      REQUEST.set(id);
+      DeferredResult<String> result = new DeferredResult<>(Apps.TIMEOUT.toMillis());
+      Thread.ofPlatform().start(() -> result.setResult(atStart + "|" + REQUEST.get()));
+      return result;
+    }
+
+    /** Fails; the server then makes an error dispatch on the same thread. */
+    @GetMapping("/fails")
+    String fails(@RequestParam("id") String id) {
+      REQUEST.set(id);
+      throw new IllegalStateException("fails on purpose");
     }
 
     /** Spring MVC runs the callable on the application task executor, then dispatches again. */

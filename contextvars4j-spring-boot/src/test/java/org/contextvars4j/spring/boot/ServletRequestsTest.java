@@ -2,6 +2,10 @@ package org.contextvars4j.spring.boot;
 
 import static org.assertj.core.api.Assertions.assertThat;
 
+import java.net.URI;
+import java.net.http.HttpClient;
+import java.net.http.HttpRequest;
+import java.net.http.HttpResponse;
 import java.util.List;
 import java.util.concurrent.TimeUnit;
 import org.awaitility.Awaitility;
@@ -42,6 +46,42 @@ class ServletRequestsTest {
       for (int i = 0; i < bodies.size(); i++) {
         assertThat(bodies.get(i)).as("request c" + i).isEqualTo("-|c" + i);
       }
+    }
+  }
+
+  @Test
+  void aRequestsAsynchronousDispatchRunsInACopyOfTheContextTheRequestLeft() throws Exception {
+    try (ConfigurableApplicationContext app = start(ONE_SERVER_THREAD)) {
+      for (int i = 0; i < 50; i++) {
+        HttpResponse<String> response = send(Apps.port(app), "/deferred?id=d" + i);
+        assertThat(response.statusCode()).isEqualTo(200);
+        // A plain thread completed it: it saw nothing of the request.
+        assertThat(response.body()).isEqualTo("-|-");
+        assertThat(response.headers().firstValue("Seen-On-ASYNC")).hasValue("d" + i);
+      }
+    }
+  }
+
+  @Test
+  void aRequestsErrorDispatchRunsInACopyOfTheContextTheRequestLeft() throws Exception {
+    try (ConfigurableApplicationContext app = start(ONE_SERVER_THREAD)) {
+      for (int i = 0; i < 50; i++) {
+        HttpResponse<String> failed = send(Apps.port(app), "/fails?id=e" + i);
+        assertThat(failed.statusCode()).isEqualTo(500);
+        assertThat(failed.headers().firstValue("Seen-On-ERROR")).hasValue("e" + i);
+        // And the next request on the thread starts empty all the same.
+        assertThat(Apps.get(Apps.port(app), "/callable?id=after" + i)).startsWith("-|");
+      }
+    }
+  }
+
+  private static HttpResponse<String> send(int port, String path) throws Exception {
+    try (HttpClient client = HttpClient.newHttpClient()) {
+      return client.send(
+          HttpRequest.newBuilder(URI.create("http://127.0.0.1:" + port + path))
+              .timeout(Apps.TIMEOUT)
+              .build(),
+          HttpResponse.BodyHandlers.ofString());
     }
   }
 
