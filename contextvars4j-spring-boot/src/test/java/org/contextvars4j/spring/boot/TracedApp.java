@@ -7,6 +7,7 @@ import java.util.concurrent.Future;
 import java.util.concurrent.TimeUnit;
 import org.slf4j.Logger;
 import org.slf4j.LoggerFactory;
+import org.slf4j.MDC;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.task.SimpleAsyncTaskExecutorBuilder;
@@ -22,9 +23,10 @@ import org.springframework.web.bind.annotation.RestController;
 
 /**
  * A traced Spring MVC application: Spring Boot's own tracing (Micrometer Tracing on the
- * OpenTelemetry SDK) makes the server span and puts its ids into the MDC; the handler logs a line on
- * the request thread, in an {@code @Async} method, on the application's pool and on a virtual
- * thread, and answers with the ids of the span current in the handler.
+ * OpenTelemetry SDK) makes the server span and puts its ids into the MDC. The handler logs a line,
+ * puts a {@code request_id} into the MDC and never removes it, then logs a line on the request
+ * thread, in an {@code @Async} method, on the application's pool and on a virtual thread, and
+ * answers with the ids of the span current in the handler.
  */
 @Configuration(proxyBeanMethods = false)
 @EnableAutoConfiguration
@@ -51,6 +53,9 @@ class TracedApp {
 
     @GetMapping("/traced")
     String traced(@RequestParam("id") String id) throws Exception {
+      LOG.info("start {}", id);
+      // Never removed: the next request on this thread must not see it all the same.
+      MDC.put("request_id", id);
       LOG.info("handler {}", id);
       CompletableFuture<Void> async = asyncLogger.log(id);
       Future<?> pooled = applicationTaskExecutor.submit(() -> LOG.info("pool {}", id));
