@@ -1,0 +1,114 @@
+package org.contextvars4j.agent.internal;
+
+import net.bytebuddy.asm.Advice;
+import net.bytebuddy.implementation.bytecode.assign.Assigner;
+import org.contextvars4j.Context;
+
+/**
+ * The advice inlined into the JDK's methods. Each changes what a method does with its arguments,
+ * never the class's shape: no field, method or interface is added, so it applies to classes
+ * loaded, or transformed by another agent, before this one.
+ */
+final class Advices {
+  private Advices() {}
+
+  /** {@code execute(Runnable)} and {@code submit(Runnable...)}: the task is bound here. */
+  static final class RunnableArgument {
+    private RunnableArgument() {}
+
+    @Advice.OnMethodEnter
+    static void enter(@Advice.Argument(value = 0, readOnly = false) Runnable task) {
+      task = Propagation.runnable(task);
+    }
+  }
+
+  /** A scheduler's or pool's method taking a Runnable or a Callable first. */
+  static final class TaskArgument {
+    private TaskArgument() {}
+
+    @Advice.OnMethodEnter
+    static void enter(
+        @Advice.Argument(value = 0, readOnly = false, typing = Assigner.Typing.DYNAMIC)
+            Object task) {
+      task = Propagation.task(task);
+    }
+  }
+
+  /** A {@code CompletableFuture} stage method whose function is its second argument. */
+  static final class StageFunctionSecond {
+    private StageFunctionSecond() {}
+
+    @Advice.OnMethodEnter
+    static void enter(
+        @Advice.Argument(value = 1, readOnly = false, typing = Assigner.Typing.DYNAMIC)
+            Object function) {
+      function = Propagation.stageFunction(function);
+    }
+  }
+
+  /** A {@code CompletableFuture} stage method whose function is its third argument. */
+  static final class StageFunctionThird {
+    private StageFunctionThird() {}
+
+    @Advice.OnMethodEnter
+    static void enter(
+        @Advice.Argument(value = 2, readOnly = false, typing = Assigner.Typing.DYNAMIC)
+            Object function) {
+      function = Propagation.stageFunction(function);
+    }
+  }
+
+  /** {@code Thread.start}: the thread will run in a copy of the starter's context. */
+  static final class ThreadStart {
+    private ThreadStart() {}
+
+    @Advice.OnMethodEnter
+    static boolean enter(@Advice.This Thread thread) {
+      if (thread.getState() != Thread.State.NEW) {
+        return false;
+      }
+      Propagation.starting(thread);
+      return true;
+    }
+
+    @Advice.OnMethodExit(onThrowable = Throwable.class)
+    static void exit(
+        @Advice.This Thread thread,
+        @Advice.Enter boolean registered,
+        @Advice.Thrown Throwable thrown) {
+      if (registered && thrown != null) {
+        Propagation.startFailed(thread);
+      }
+    }
+  }
+
+  /** A thread's run method (a platform thread's, a virtual thread's body). */
+  static final class ThreadRun {
+    private ThreadRun() {}
+
+    @Advice.OnMethodEnter
+    static Context.Scope enter(@Advice.This Thread thread) {
+      return Propagation.running(thread);
+    }
+
+    @Advice.OnMethodExit(onThrowable = Throwable.class)
+    static void exit(@Advice.Enter Context.Scope scope) {
+      Propagation.ran(scope);
+    }
+  }
+
+  /** Code with which a pool or a timer starts threads for itself: they start empty. */
+  static final class OwnThreads {
+    private OwnThreads() {}
+
+    @Advice.OnMethodEnter
+    static void enter() {
+      Propagation.ownThreadsBegin();
+    }
+
+    @Advice.OnMethodExit(onThrowable = Throwable.class)
+    static void exit() {
+      Propagation.ownThreadsEnd();
+    }
+  }
+}

@@ -1,0 +1,289 @@
+package org.contextvars4j.agent.internal;
+
+import static net.bytebuddy.matcher.ElementMatchers.isConstructor;
+import static net.bytebuddy.matcher.ElementMatchers.isInterface;
+import static net.bytebuddy.matcher.ElementMatchers.isSubTypeOf;
+import static net.bytebuddy.matcher.ElementMatchers.named;
+import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
+import static net.bytebuddy.matcher.ElementMatchers.namedOneOf;
+import static net.bytebuddy.matcher.ElementMatchers.not;
+import static net.bytebuddy.matcher.ElementMatchers.takesArgument;
+import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
+
+import java.io.PrintStream;
+import java.lang.instrument.Instrumentation;
+import java.util.Map;
+import java.util.Set;
+import net.bytebuddy.ByteBuddy;
+import net.bytebuddy.agent.builder.AgentBuilder;
+import net.bytebuddy.asm.Advice;
+import net.bytebuddy.description.method.MethodDescription;
+import net.bytebuddy.dynamic.ClassFileLocator;
+import net.bytebuddy.dynamic.scaffold.MethodGraph;
+import net.bytebuddy.matcher.ElementMatcher;
+import net.bytebuddy.matcher.ElementMatchers;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * Installs the instrumentation. Called once, by {@link org.contextvars4j.agent.ContextAgent}, from
+ * the bootstrap class loader.
+ *
+ * <h2>What is instrumented</h2>
+ *
+ * <ul>
+ *   <li>{@code ThreadPoolExecutor.execute} (hence {@code submit}, {@code invokeAll}, {@code
+ *       invokeAny}, and every subclass that does not override it), {@code
+ *       ScheduledThreadPoolExecutor.schedule}, {@code scheduleAtFixedRate}, {@code
+ *       scheduleWithFixedDelay} (a periodic task starts every run from the values captured when
+ *       it was scheduled), {@code ForkJoinPool.execute} and {@code submit} of a {@code Runnable} or
+ *       {@code Callable}: the task runs in a copy of the context current where it was handed over.
+ *   <li>{@code CompletableFuture}: the function of every stage, dependent or asynchronous, runs in
+ *       a copy of the context current where the stage was attached, whichever thread completes
+ *       the future.
+ *   <li>Threads: a platform or virtual thread runs in a copy of the context current where it was
+ *       started; except the threads that a {@code ThreadPoolExecutor}, a {@code ForkJoinPool} or a
+ *       {@code Timer} starts for itself, which start empty.
+ * </ul>
+ *
+ * <h2>Options</h2>
+ *
+ * {@code -javaagent:contextvars4j-agent-VERSION.jar=option,option...}:
+ *
+ * <ul>
+ *   <li>{@code threads=empty}: threads start in an empty context (PEP 567's default); the default
+ *       is {@code threads=inherit}.
+ *   <li>{@code skip=executors|futures|threads}: leave that part out (repeat the option to skip
+ *       several).
+ *   <li>{@code log}: print each class instrumented to standard error.
+ * </ul>
+ *
+ * <p>An instrumentation that fails is reported once on standard error and skipped; the
+ * application runs on.
+ *
+ * <p>This class is internal and is hence not for public use.
+ */
+public final class Installer {
+  private Installer() {}
+
+  /**
+   * Installs the instrumentation.
+   *
+   * @param options the agent's options, or {@code null}
+   * @param instrumentation the JVM's instrumentation
+   * @throws IllegalArgumentException if an option is not understood
+   */
+  public static void install(@Nullable String options, Instrumentation instrumentation) {
+    Options parsed = Options.parse(options);
+    Propagation.threadsInherit(parsed.threadsInherit());
+    // The JDK's classes call the agent's, which are in the bootstrap loader's unnamed module.
+    instrumentation.redefineModule(
+        Object.class.getModule(),
+        Set.of(Installer.class.getModule()),
+        Map.of(),
+        Map.of(),
+        Set.of(),
+        Map.of());
+
+    AgentBuilder agent =
+        // Only the declared methods are looked at: advice needs no view of the class's hierarchy,
+        // which another agent may have extended with types that no class file describes.
+        new AgentBuilder.Default(
+                new ByteBuddy().with(MethodGraph.Compiler.ForDeclaredMethods.INSTANCE))
+            .disableClassFormatChanges()
+            .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
+            .with(AgentBuilder.InitializationStrategy.NoOp.INSTANCE)
+            // Advice only: the class is decorated, not redefined, so nothing of its hierarchy
+            // needs to be resolved.
+            .with(AgentBuilder.TypeStrategy.Default.DECORATE)
+            .with(new Report(System.err, parsed.log()))
+            .ignore(
+                nameStartsWith("org.contextvars4j.agent.")
+                    .or(nameStartsWith("net.bytebuddy."))
+                    .or(nameStartsWith("jdk.internal.reflect."))
+                    .or(nameStartsWith("sun.reflect.")));
+
+    if (!parsed.skips("executors")) {
+      agent =
+          agent
+              .type(named("java.util.concurrent.ThreadPoolExecutor"))
+              .transform(
+                  advice(
+                      Advices.RunnableArgument.class,
+                      named("execute").and(takesArguments(Runnable.class))))
+              .type(named("java.util.concurrent.ScheduledThreadPoolExecutor"))
+              .transform(
+                  advice(
+                      Advices.TaskArgument.class,
+                      namedOneOf("schedule", "scheduleAtFixedRate", "scheduleWithFixedDelay")
+                          .and(takesArguments(3).or(takesArguments(4)))))
+              .type(named("java.util.concurrent.ForkJoinPool"))
+              .transform(
+                  advice(
+                      Advices.TaskArgument.class,
+                      namedOneOf("execute", "submit")
+                          .and(
+                              takesArgument(0, Runnable.class)
+                                  .or(takesArgument(0, java.util.concurrent.Callable.class)))));
+    }
+    if (!parsed.skips("futures")) {
+      agent =
+          agent
+              .type(named("java.util.concurrent.CompletableFuture"))
+              .transform(
+                  advice(
+                      Advices.StageFunctionSecond.class,
+                      namedOneOf(
+                              "uniApplyStage",
+                              "uniAcceptStage",
+                              "uniRunStage",
+                              "uniWhenCompleteStage",
+                              "uniHandleStage",
+                              "uniExceptionallyStage",
+                              "uniComposeExceptionallyStage",
+                              "uniComposeStage",
+                              "asyncSupplyStage",
+                              "asyncRunStage")
+                          .and(takesArguments(2))))
+              .transform(
+                  advice(
+                      Advices.StageFunctionThird.class,
+                      namedOneOf(
+                              "biApplyStage",
+                              "biAcceptStage",
+                              "biRunStage",
+                              "orApplyStage",
+                              "orAcceptStage",
+                              "orRunStage")
+                          .and(takesArguments(3))));
+    }
+    if (!parsed.skips("threads")) {
+      agent =
+          agent
+              .type(named("java.lang.Thread"))
+              .transform(
+                  advice(
+                      Advices.ThreadStart.class,
+                      named("start").and(takesArguments(0).or(takesArguments(1)))))
+              .transform(advice(Advices.ThreadRun.class, named("run").and(takesArguments(0))))
+              .type(named("java.lang.VirtualThread"))
+              .transform(advice(Advices.ThreadStart.class, named("start").and(takesArguments(1))))
+              .transform(
+                  advice(
+                      Advices.ThreadRun.class,
+                      named("run").and(takesArguments(Runnable.class))))
+              // The application's subclasses, whose run may not call Thread's. The JDK's own are
+              // the threads of its pools and of the JVM, which start empty.
+              .type(
+                  isSubTypeOf(Thread.class).and(not(isInterface())),
+                  not(ElementMatchers.isBootstrapClassLoader()))
+              .transform(advice(Advices.ThreadRun.class, named("run").and(takesArguments(0))))
+              // The threads a pool or a timer starts for itself start empty.
+              .type(named("java.util.concurrent.ThreadPoolExecutor"))
+              .transform(advice(Advices.OwnThreads.class, named("addWorker")))
+              .type(named("java.util.concurrent.ForkJoinPool"))
+              .transform(advice(Advices.OwnThreads.class, named("createWorker")))
+              .type(named("java.util.Timer"))
+              .transform(advice(Advices.OwnThreads.class, isConstructor()));
+    }
+    agent.installOn(instrumentation);
+  }
+
+  private static AgentBuilder.Transformer advice(
+      Class<?> advice, ElementMatcher<? super MethodDescription> methods) {
+    // The advice's class file is read from the agent jar, which the system class loader (asking
+    // the bootstrap one first) sees: the bootstrap loader itself exposes no class files.
+    Advice visitor = Advice.to(advice, ClassFileLocator.ForClassLoader.ofSystemLoader());
+    return (builder, type, loader, module, domain) -> builder.visit(visitor.on(methods));
+  }
+
+  /** The agent's options. */
+  record Options(boolean threadsInherit, Set<String> skip, boolean log) {
+    static Options parse(@Nullable String text) {
+      boolean inherit = true;
+      boolean log = false;
+      Set<String> skip = new java.util.HashSet<>();
+      if (text != null && !text.isBlank()) {
+        for (String option : text.split(",")) {
+          String o = option.strip();
+          if (o.equals("threads=inherit")) {
+            inherit = true;
+          } else if (o.equals("threads=empty")) {
+            inherit = false;
+          } else if (o.equals("log")) {
+            log = true;
+          } else if (o.startsWith("skip=")
+              && Set.of("executors", "futures", "threads").contains(o.substring(5))) {
+            skip.add(o.substring(5));
+          } else {
+            throw new IllegalArgumentException(
+                "contextvars4j-agent: unknown option \""
+                    + o
+                    + "\"; the options are threads=inherit, threads=empty, skip=executors,"
+                    + " skip=futures, skip=threads and log, separated by commas");
+          }
+        }
+      }
+      return new Options(inherit, Set.copyOf(skip), log);
+    }
+
+    boolean skips(String part) {
+      return skip.contains(part);
+    }
+  }
+
+  /** The JDK's classes that the agent instruments by name. */
+  private static final Set<String> TARGETS =
+      Set.of(
+          "java.lang.Thread",
+          "java.lang.VirtualThread",
+          "java.util.Timer",
+          "java.util.concurrent.CompletableFuture",
+          "java.util.concurrent.ForkJoinPool",
+          "java.util.concurrent.ScheduledThreadPoolExecutor",
+          "java.util.concurrent.ThreadPoolExecutor");
+
+  /** Reports failures once each, and with {@code log} every class instrumented. */
+  private static final class Report extends AgentBuilder.Listener.Adapter {
+    private final PrintStream out;
+    private final boolean log;
+
+    Report(PrintStream out, boolean log) {
+      this.out = out;
+      this.log = log;
+    }
+
+    @Override
+    public void onTransformation(
+        net.bytebuddy.description.type.TypeDescription type,
+        @Nullable ClassLoader loader,
+        net.bytebuddy.utility.@Nullable JavaModule module,
+        boolean loaded,
+        net.bytebuddy.dynamic.DynamicType dynamicType) {
+      if (log) {
+        out.println("[contextvars4j-agent] instrumented " + type.getName());
+      }
+    }
+
+    @Override
+    public void onError(
+        String typeName,
+        @Nullable ClassLoader loader,
+        net.bytebuddy.utility.@Nullable JavaModule module,
+        boolean loaded,
+        Throwable error) {
+      // A class that could not even be described (another agent's, made at run time) is not one
+      // this agent was after, unless it is one of the JDK's it names.
+      if (!log && !TARGETS.contains(typeName)) {
+        return;
+      }
+      out.println(
+          "[contextvars4j-agent] could not instrument "
+              + typeName
+              + ", which is left as it is: "
+              + error);
+      if (log) {
+        error.printStackTrace(out);
+      }
+    }
+  }
+}

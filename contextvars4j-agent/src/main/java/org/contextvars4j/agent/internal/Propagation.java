@@ -1,0 +1,231 @@
+package org.contextvars4j.agent.internal;
+
+import java.util.Collections;
+import java.util.Map;
+import java.util.WeakHashMap;
+import java.util.concurrent.Callable;
+import java.util.concurrent.CompletableFuture;
+import java.util.function.BiConsumer;
+import java.util.function.BiFunction;
+import java.util.function.Consumer;
+import java.util.function.Function;
+import java.util.function.Supplier;
+import org.contextvars4j.Context;
+import org.contextvars4j.concurrent.ContextExecutors;
+import org.contextvars4j.internal.ContextAccess;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * What the instrumented JDK methods call: the advice is inlined into them and calls these static
+ * methods, from the bootstrap class loader, which is why they are public.
+ *
+ * <p>This class is internal and is hence not for public use. Its APIs are unstable and can change
+ * at any time.
+ *
+ * <p>Thread safety: thread-safe; its state is the threads started but not yet running, and a
+ * per-thread count of the pool and timer code that starts threads for itself.
+ */
+public final class Propagation {
+  // Constant for the JIT: every call through it is to the one implementation.
+  private static final ContextAccess ACCESS = ContextAccess.get();
+
+  /** What {@link ContextExecutors#capture(Runnable)} returns: a task already carried. */
+  private static final Class<?> CARRIED_RUNNABLE = ContextExecutors.capture(() -> {}).getClass();
+
+  /**
+   * Threads started and not yet running, with the context each will run in. Weak keys: a thread
+   * whose run the agent could not instrument, or that never ran, does not stay reachable from here.
+   */
+  private static final Map<Thread, Context> STARTING =
+      Collections.synchronizedMap(new WeakHashMap<>());
+
+  /** Above 0 while a pool or a timer is starting a thread for itself on this thread. */
+  private static final ThreadLocal<int[]> OWN_THREADS = ThreadLocal.withInitial(() -> new int[1]);
+
+  private static volatile boolean threadsInherit = true;
+
+  private Propagation() {}
+
+  static void threadsInherit(boolean inherit) {
+    threadsInherit = inherit;
+  }
+
+  /**
+   * {@return {@code task} bound to the current context's mapping, unless it is {@code null} (the
+   * JDK then throws as it would) or already bound}
+   *
+   * @param task the task handed to an executor
+   */
+  public static @Nullable Runnable runnable(@Nullable Runnable task) {
+    if (task == null
+        || task.getClass() == CARRIED_RUNNABLE
+        // A CompletableFuture's own task: its function is bound already, where it was attached.
+        || task instanceof CompletableFuture.AsynchronousCompletionTask) {
+      return task;
+    }
+    return ContextExecutors.capture(task);
+  }
+
+  /**
+   * {@return {@code task} bound to the current context's mapping, unless it is {@code null}}
+   *
+   * @param task the task handed to an executor
+   * @param <V> the task's result
+   */
+  public static <V> @Nullable Callable<V> callable(@Nullable Callable<V> task) {
+    return task == null ? null : ContextExecutors.capture(task);
+  }
+
+  /**
+   * {@return the Runnable or Callable {@code task} bound to the current context's mapping}
+   *
+   * @param task the task handed to a scheduler: a {@link Runnable} or a {@link Callable}
+   */
+  @SuppressWarnings("unchecked")
+  public static @Nullable Object task(@Nullable Object task) {
+    if (task instanceof Runnable runnable) {
+      return runnable(runnable);
+    }
+    if (task instanceof Callable<?> callable) {
+      return callable(callable);
+    }
+    return task;
+  }
+
+  /**
+   * {@return the function of a {@code CompletableFuture} stage, bound to the current context's
+   * mapping: it runs, wherever and whenever the stage runs, in a new context holding the values
+   * of the code that attached the stage}
+   *
+   * @param function a {@link Function}, {@link Consumer}, {@link BiFunction}, {@link BiConsumer},
+   *     {@link Supplier} or {@link Runnable}; {@code null} is returned as it is
+   */
+  @SuppressWarnings({"unchecked", "rawtypes"})
+  public static @Nullable Object stageFunction(@Nullable Object function) {
+    if (function == null || function instanceof Carried) {
+      return function;
+    }
+    Object mapping = ACCESS.currentMapping();
+    if (function instanceof Function f) {
+      return new CarriedFunction(mapping, f);
+    }
+    if (function instanceof BiFunction f) {
+      return new CarriedBiFunction(mapping, f);
+    }
+    if (function instanceof Consumer c) {
+      return new CarriedConsumer(mapping, c);
+    }
+    if (function instanceof BiConsumer c) {
+      return new CarriedBiConsumer(mapping, c);
+    }
+    if (function instanceof Supplier s) {
+      return new CarriedSupplier(mapping, s);
+    }
+    if (function instanceof Runnable r) {
+      return runnable(r);
+    }
+    return function;
+  }
+
+  /**
+   * A thread is being started: unless a pool or timer is starting it for itself, or threads are
+   * configured to start empty, it will run in a copy of the current context.
+   *
+   * @param thread the thread being started
+   */
+  public static void starting(Thread thread) {
+    if (threadsInherit && OWN_THREADS.get()[0] == 0) {
+      STARTING.put(thread, Context.copyCurrent());
+    }
+  }
+
+  /**
+   * The start failed (the thread was already started, or could not be created): it will not run.
+   *
+   * @param thread the thread
+   */
+  public static void startFailed(Thread thread) {
+    STARTING.remove(thread);
+  }
+
+  /**
+   * A thread's run begins: enters the context it was started in, if this is the outermost run
+   * method of that thread's first run.
+   *
+   * @param thread the thread whose run method is entered; the current thread for a thread's own
+   *     run
+   * @return the scope to close when that run method returns, or {@code null}
+   */
+  public static Context.@Nullable Scope running(Thread thread) {
+    if (thread != Thread.currentThread()) {
+      // A run() called as a plain method from another thread: not a thread's run.
+      return null;
+    }
+    Context context = STARTING.remove(thread);
+    return context == null ? null : context.enter();
+  }
+
+  /**
+   * The run method that {@link #running} entered a context for has returned or thrown.
+   *
+   * @param scope what {@link #running} returned
+   */
+  public static void ran(Context.@Nullable Scope scope) {
+    if (scope != null) {
+      scope.close();
+    }
+  }
+
+  /** A pool or timer begins starting threads for itself on this thread: they start empty. */
+  public static void ownThreadsBegin() {
+    OWN_THREADS.get()[0]++;
+  }
+
+  /** The pool or timer is done starting threads for itself. */
+  public static void ownThreadsEnd() {
+    OWN_THREADS.get()[0]--;
+  }
+
+  /** Marks the functions this class made, so that none is bound twice. */
+  interface Carried {}
+
+  private record CarriedFunction<T, R>(Object mapping, Function<T, R> function)
+      implements Function<T, R>, Carried {
+    @Override
+    public R apply(T t) {
+      return ACCESS.callInNew(mapping, () -> function.apply(t));
+    }
+  }
+
+  private record CarriedBiFunction<T, U, R>(Object mapping, BiFunction<T, U, R> function)
+      implements BiFunction<T, U, R>, Carried {
+    @Override
+    public R apply(T t, U u) {
+      return ACCESS.callInNew(mapping, () -> function.apply(t, u));
+    }
+  }
+
+  private record CarriedConsumer<T>(Object mapping, Consumer<T> consumer)
+      implements Consumer<T>, Carried {
+    @Override
+    public void accept(T t) {
+      ACCESS.runInNew(mapping, () -> consumer.accept(t));
+    }
+  }
+
+  private record CarriedBiConsumer<T, U>(Object mapping, BiConsumer<T, U> consumer)
+      implements BiConsumer<T, U>, Carried {
+    @Override
+    public void accept(T t, U u) {
+      ACCESS.runInNew(mapping, () -> consumer.accept(t, u));
+    }
+  }
+
+  private record CarriedSupplier<T>(Object mapping, Supplier<T> supplier)
+      implements Supplier<T>, Carried {
+    @Override
+    public T get() {
+      return ACCESS.callInNew(mapping, supplier::get);
+    }
+  }
+}
