@@ -111,4 +111,27 @@ final class Advices {
       Propagation.ownThreadsEnd();
     }
   }
+
+  /**
+   * The static initializer of a second copy of {@code org.contextvars4j.Context}, defined by a
+   * class loader that did not ask its parent: it fails, so that the application never runs with
+   * two copies of the core (their variables and contexts would not meet).
+   */
+  static final class SecondCopy {
+    private SecondCopy() {}
+
+    // Inlined into a class of that loader, which may not see the agent's: java.* only here.
+    @Advice.OnMethodEnter
+    static void enter(@Advice.Origin Class<?> type) {
+      throw new IllegalStateException(
+          "contextvars4j-agent: a second copy of contextvars4j-core was loaded by "
+              + type.getClassLoader()
+              + "; under the agent, the one copy is in the bootstrap class loader, and code using"
+              + " another would not see the context the JDK's executors and threads carry. Make"
+              + " that class loader ask its parent for the org.contextvars4j classes (for a"
+              + " child-first web application class loader: remove contextvars4j-core from the"
+              + " application, or list org.contextvars4j among the packages its parent loads),"
+              + " or run without the agent.");
+    }
+  }
 }

@@ -185,6 +185,11 @@ public final class Installer {
               .type(named("java.util.Timer"))
               .transform(advice(Advices.OwnThreads.class, isConstructor()));
     }
+    // Always: a second copy of the core fails loudly instead of running beside the agent's.
+    agent =
+        agent
+            .type(named("org.contextvars4j.Context"), not(ElementMatchers.isBootstrapClassLoader()))
+            .transform(advice(Advices.SecondCopy.class, ElementMatchers.isTypeInitializer()));
     agent.installOn(instrumentation);
   }
 
