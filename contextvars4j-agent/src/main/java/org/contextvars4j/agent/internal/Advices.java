@@ -34,6 +34,16 @@ final class Advices {
     }
   }
 
+  /** {@code Timer.sched}, through which every {@code schedule} goes. */
+  static final class TimerTaskArgument {
+    private TimerTaskArgument() {}
+
+    @Advice.OnMethodEnter
+    static void enter(@Advice.Argument(0) java.util.TimerTask task) {
+      Propagation.scheduling(task);
+    }
+  }
+
   /** A {@code CompletableFuture} stage method whose function is its second argument. */
   static final class StageFunctionSecond {
     private StageFunctionSecond() {}
@@ -97,7 +107,7 @@ final class Advices {
     }
   }
 
-  /** Code with which a pool or a timer starts threads for itself: they start empty. */
+  /** Code with which a pool starts threads for itself: they start empty. */
   static final class OwnThreads {
     private OwnThreads() {}
 

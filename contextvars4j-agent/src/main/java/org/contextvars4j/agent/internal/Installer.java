@@ -1,6 +1,6 @@
 package org.contextvars4j.agent.internal;
 
-import static net.bytebuddy.matcher.ElementMatchers.isConstructor;
+import static net.bytebuddy.matcher.ElementMatchers.isDeclaredBy;
 import static net.bytebuddy.matcher.ElementMatchers.isInterface;
 import static net.bytebuddy.matcher.ElementMatchers.isSubTypeOf;
 import static net.bytebuddy.matcher.ElementMatchers.named;
@@ -17,6 +17,7 @@ import java.util.Set;
 import net.bytebuddy.ByteBuddy;
 import net.bytebuddy.agent.builder.AgentBuilder;
 import net.bytebuddy.asm.Advice;
+import net.bytebuddy.asm.MemberSubstitution;
 import net.bytebuddy.description.method.MethodDescription;
 import net.bytebuddy.dynamic.ClassFileLocator;
 import net.bytebuddy.dynamic.scaffold.MethodGraph;
@@ -40,6 +41,8 @@ import org.jspecify.annotations.Nullable;
  *   <li>{@code CompletableFuture}: the function of every stage, dependent or asynchronous, runs in
  *       a copy of the context current where the stage was attached, whichever thread completes
  *       the future.
+ *   <li>{@code Timer}: each run of a {@code TimerTask} starts from a copy of the context current
+ *       where it was scheduled.
  *   <li>Threads: a platform or virtual thread runs in a copy of the context current where it was
  *       started; except the threads that a {@code ThreadPoolExecutor}, a {@code ForkJoinPool} or a
  *       {@code Timer} starts for itself, which start empty.
@@ -52,8 +55,8 @@ import org.jspecify.annotations.Nullable;
  * <ul>
  *   <li>{@code threads=empty}: threads start in an empty context (PEP 567's default); the default
  *       is {@code threads=inherit}.
- *   <li>{@code skip=executors|futures|threads}: leave that part out (repeat the option to skip
- *       several).
+ *   <li>{@code skip=executors|futures|threads|timers}: leave that part out (repeat the option to
+ *       skip several).
  *   <li>{@code log}: print each class instrumented to standard error.
  * </ul>
  *
@@ -125,6 +128,24 @@ public final class Installer {
                               takesArgument(0, Runnable.class)
                                   .or(takesArgument(0, java.util.concurrent.Callable.class)))));
     }
+    if (!parsed.skips("timers")) {
+      agent =
+          agent
+              .type(named("java.util.Timer"))
+              .transform(
+                  advice(
+                      Advices.TimerTaskArgument.class, named("sched").and(takesArguments(3))))
+              // The timer's thread runs each task through the agent, which enters its context.
+              .type(named("java.util.TimerThread"))
+              .transform(
+                  (builder, type, loader, module, domain) ->
+                      builder.visit(
+                          MemberSubstitution.relaxed()
+                              .method(
+                                  named("run").and(isDeclaredBy(named("java.util.TimerTask"))))
+                              .replaceWith(RUN_TIMER_TASK)
+                              .on(named("mainLoop"))));
+    }
     if (!parsed.skips("futures")) {
       agent =
           agent
@@ -177,13 +198,10 @@ public final class Installer {
                   isSubTypeOf(Thread.class).and(not(isInterface())),
                   not(ElementMatchers.isBootstrapClassLoader()))
               .transform(advice(Advices.ThreadRun.class, named("run").and(takesArguments(0))))
-              // The threads a pool or a timer starts for itself start empty.
+              // The threads a pool starts for itself start empty (a ForkJoinPool's and a
+              // Timer's are told by their class).
               .type(named("java.util.concurrent.ThreadPoolExecutor"))
-              .transform(advice(Advices.OwnThreads.class, named("addWorker")))
-              .type(named("java.util.concurrent.ForkJoinPool"))
-              .transform(advice(Advices.OwnThreads.class, named("createWorker")))
-              .type(named("java.util.Timer"))
-              .transform(advice(Advices.OwnThreads.class, isConstructor()));
+              .transform(advice(Advices.OwnThreads.class, named("addWorker")));
     }
     // Always: a second copy of the core fails loudly instead of running beside the agent's.
     agent =
@@ -217,14 +235,14 @@ public final class Installer {
           } else if (o.equals("log")) {
             log = true;
           } else if (o.startsWith("skip=")
-              && Set.of("executors", "futures", "threads").contains(o.substring(5))) {
+              && Set.of("executors", "futures", "threads", "timers").contains(o.substring(5))) {
             skip.add(o.substring(5));
           } else {
             throw new IllegalArgumentException(
                 "contextvars4j-agent: unknown option \""
                     + o
                     + "\"; the options are threads=inherit, threads=empty, skip=executors,"
-                    + " skip=futures, skip=threads and log, separated by commas");
+                    + " skip=futures, skip=threads, skip=timers and log, separated by commas");
           }
         }
       }
@@ -236,12 +254,23 @@ public final class Installer {
     }
   }
 
+  private static final java.lang.reflect.Method RUN_TIMER_TASK;
+
+  static {
+    try {
+      RUN_TIMER_TASK = Propagation.class.getMethod("runTimerTask", java.util.TimerTask.class);
+    } catch (NoSuchMethodException e) {
+      throw new ExceptionInInitializerError(e);
+    }
+  }
+
   /** The JDK's classes that the agent instruments by name. */
   private static final Set<String> TARGETS =
       Set.of(
           "java.lang.Thread",
           "java.lang.VirtualThread",
           "java.util.Timer",
+          "java.util.TimerThread",
           "java.util.concurrent.CompletableFuture",
           "java.util.concurrent.ForkJoinPool",
           "java.util.concurrent.ScheduledThreadPoolExecutor",

@@ -2,9 +2,11 @@ package org.contextvars4j.agent.internal;
 
 import java.util.Collections;
 import java.util.Map;
+import java.util.TimerTask;
 import java.util.WeakHashMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
@@ -39,12 +41,27 @@ public final class Propagation {
   private static final Map<Thread, Context> STARTING =
       Collections.synchronizedMap(new WeakHashMap<>());
 
-  /** Above 0 while a pool or a timer is starting a thread for itself on this thread. */
+  /** Timer tasks scheduled, with the context each run starts from a copy of. Weak keys, too. */
+  private static final Map<TimerTask, Context> TIMER_TASKS =
+      Collections.synchronizedMap(new WeakHashMap<>());
+
+  /** A {@code Timer}'s own thread: it starts empty. */
+  private static final Class<?> TIMER_THREAD = timerThread();
+
+  /** Above 0 while a {@code ThreadPoolExecutor} is starting a worker on this thread. */
   private static final ThreadLocal<int[]> OWN_THREADS = ThreadLocal.withInitial(() -> new int[1]);
 
   private static volatile boolean threadsInherit = true;
 
   private Propagation() {}
+
+  private static Class<?> timerThread() {
+    try {
+      return Class.forName("java.util.TimerThread");
+    } catch (ClassNotFoundException e) {
+      throw new IllegalStateException("this JDK has no java.util.TimerThread", e);
+    }
+  }
 
   static void threadsInherit(boolean inherit) {
     threadsInherit = inherit;
@@ -134,7 +151,10 @@ public final class Propagation {
    * @param thread the thread being started
    */
   public static void starting(Thread thread) {
-    if (threadsInherit && OWN_THREADS.get()[0] == 0) {
+    if (threadsInherit
+        && OWN_THREADS.get()[0] == 0
+        && !(thread instanceof ForkJoinWorkerThread)
+        && thread.getClass() != TIMER_THREAD) {
       STARTING.put(thread, Context.copyCurrent());
     }
   }
@@ -176,12 +196,39 @@ public final class Propagation {
     }
   }
 
-  /** A pool or timer begins starting threads for itself on this thread: they start empty. */
+  /**
+   * A {@code TimerTask} is being scheduled: each of its runs will start from a copy of the current
+   * context.
+   *
+   * @param task the task; {@code null} is left to the {@code Timer} to refuse
+   */
+  public static void scheduling(@Nullable TimerTask task) {
+    if (task != null) {
+      TIMER_TASKS.put(task, Context.copyCurrent());
+    }
+  }
+
+  /**
+   * What a {@code Timer}'s thread calls in place of {@code task.run()}: the run, in a copy of the
+   * context the task was scheduled in.
+   *
+   * @param task the task to run
+   */
+  public static void runTimerTask(TimerTask task) {
+    Context scheduledIn = TIMER_TASKS.get(task);
+    if (scheduledIn == null) {
+      task.run();
+    } else {
+      scheduledIn.copy().run(task);
+    }
+  }
+
+  /** A pool begins starting a worker for itself on this thread: it starts empty. */
   public static void ownThreadsBegin() {
     OWN_THREADS.get()[0]++;
   }
 
-  /** The pool or timer is done starting threads for itself. */
+  /** The pool is done starting a worker. */
   public static void ownThreadsEnd() {
     OWN_THREADS.get()[0]--;
   }
