@@ -34,6 +34,41 @@ final class Advices {
     }
   }
 
+  /** {@code ForkJoinTask.fork}: the task will run in a copy of the forker's context. */
+  static final class Fork {
+    private Fork() {}
+
+    @Advice.OnMethodEnter
+    static void enter(@Advice.This java.util.concurrent.ForkJoinTask<?> task) {
+      Propagation.forking(task);
+    }
+  }
+
+  /** {@code ForkJoinPool.poolSubmit}, through which every submission to a pool goes. */
+  static final class PoolSubmit {
+    private PoolSubmit() {}
+
+    @Advice.OnMethodEnter
+    static void enter(@Advice.Argument(1) java.util.concurrent.ForkJoinTask<?> task) {
+      Propagation.forking(task);
+    }
+  }
+
+  /** {@code ForkJoinTask.doExec}: a task runs. */
+  static final class ForkJoinExec {
+    private ForkJoinExec() {}
+
+    @Advice.OnMethodEnter
+    static Context.Scope enter(@Advice.This java.util.concurrent.ForkJoinTask<?> task) {
+      return Propagation.executing(task);
+    }
+
+    @Advice.OnMethodExit(onThrowable = Throwable.class)
+    static void exit(@Advice.Enter Context.Scope scope) {
+      Propagation.ran(scope);
+    }
+  }
+
   /** {@code Timer.sched}, through which every {@code schedule} goes. */
   static final class TimerTaskArgument {
     private TimerTaskArgument() {}

@@ -7,7 +7,6 @@ import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.nameStartsWith;
 import static net.bytebuddy.matcher.ElementMatchers.namedOneOf;
 import static net.bytebuddy.matcher.ElementMatchers.not;
-import static net.bytebuddy.matcher.ElementMatchers.takesArgument;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
 import java.io.PrintStream;
@@ -36,8 +35,9 @@ import org.jspecify.annotations.Nullable;
  *       invokeAny}, and every subclass that does not override it), {@code
  *       ScheduledThreadPoolExecutor.schedule}, {@code scheduleAtFixedRate}, {@code
  *       scheduleWithFixedDelay} (a periodic task starts every run from the values captured when
- *       it was scheduled), {@code ForkJoinPool.execute} and {@code submit} of a {@code Runnable} or
- *       {@code Callable}: the task runs in a copy of the context current where it was handed over.
+ *       it was scheduled), every submission to a {@code ForkJoinPool} and {@code
+ *       ForkJoinTask.fork()} (hence parallel streams): the task runs in a copy of the context
+ *       current where it was handed over.
  *   <li>{@code CompletableFuture}: the function of every stage, dependent or asynchronous, runs in
  *       a copy of the context current where the stage was attached, whichever thread completes
  *       the future.
@@ -94,10 +94,20 @@ public final class Installer {
                 new ByteBuddy().with(MethodGraph.Compiler.ForDeclaredMethods.INSTANCE))
             .disableClassFormatChanges()
             .with(AgentBuilder.RedefinitionStrategy.RETRANSFORMATION)
+            // One class per retransformation: one that the JVM refuses leaves the others done.
+            .with(AgentBuilder.RedefinitionStrategy.BatchAllocator.ForFixedSize.ofSize(1))
+            .with(
+                parsed.log()
+                    ? AgentBuilder.RedefinitionStrategy.Listener.StreamWriting.toSystemError()
+                    : AgentBuilder.RedefinitionStrategy.Listener.NoOp.INSTANCE)
             .with(AgentBuilder.InitializationStrategy.NoOp.INSTANCE)
             // Advice only: the class is decorated, not redefined, so nothing of its hierarchy
             // needs to be resolved.
             .with(AgentBuilder.TypeStrategy.Default.DECORATE)
+            // Classes are described from their class files, never by reflection on a loaded
+            // class: reflection would load the classes in its signatures (ForkJoinTask's name
+            // ForkJoinPool) while the agent is transforming, when they cannot be transformed.
+            .with(AgentBuilder.DescriptionStrategy.Default.POOL_ONLY)
             .with(new Report(System.err, parsed.log()))
             .ignore(
                 nameStartsWith("org.contextvars4j.agent.")
@@ -119,14 +129,13 @@ public final class Installer {
                       Advices.TaskArgument.class,
                       namedOneOf("schedule", "scheduleAtFixedRate", "scheduleWithFixedDelay")
                           .and(takesArguments(3).or(takesArguments(4)))))
+              // Every submission to a pool, of a task or of a Runnable or Callable it adapts.
               .type(named("java.util.concurrent.ForkJoinPool"))
               .transform(
-                  advice(
-                      Advices.TaskArgument.class,
-                      namedOneOf("execute", "submit")
-                          .and(
-                              takesArgument(0, Runnable.class)
-                                  .or(takesArgument(0, java.util.concurrent.Callable.class)))));
+                  advice(Advices.PoolSubmit.class, named("poolSubmit").and(takesArguments(2))))
+              .type(named("java.util.concurrent.ForkJoinTask"))
+              .transform(advice(Advices.Fork.class, named("fork").and(takesArguments(0))))
+              .transform(advice(Advices.ForkJoinExec.class, named("doExec").and(takesArguments(0))));
     }
     if (!parsed.skips("timers")) {
       agent =
@@ -273,6 +282,7 @@ public final class Installer {
           "java.util.TimerThread",
           "java.util.concurrent.CompletableFuture",
           "java.util.concurrent.ForkJoinPool",
+          "java.util.concurrent.ForkJoinTask",
           "java.util.concurrent.ScheduledThreadPoolExecutor",
           "java.util.concurrent.ThreadPoolExecutor");
 

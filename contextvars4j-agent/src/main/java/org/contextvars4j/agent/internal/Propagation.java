@@ -6,6 +6,7 @@ import java.util.TimerTask;
 import java.util.WeakHashMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
+import java.util.concurrent.ForkJoinTask;
 import java.util.concurrent.ForkJoinWorkerThread;
 import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
@@ -44,6 +45,19 @@ public final class Propagation {
   /** Timer tasks scheduled, with the context each run starts from a copy of. Weak keys, too. */
   private static final Map<TimerTask, Context> TIMER_TASKS =
       Collections.synchronizedMap(new WeakHashMap<>());
+
+  /**
+   * Fork-join tasks forked or submitted and not yet run, with the context each will run in: weak
+   * keys, in stripes so that the threads of a parallel stream seldom wait for one another.
+   */
+  @SuppressWarnings("unchecked")
+  private static final Map<ForkJoinTask<?>, Context>[] FORKED = new Map[32];
+
+  static {
+    for (int i = 0; i < FORKED.length; i++) {
+      FORKED[i] = Collections.synchronizedMap(new WeakHashMap<>());
+    }
+  }
 
   /** A {@code Timer}'s own thread: it starts empty. */
   private static final Class<?> TIMER_THREAD = timerThread();
@@ -221,6 +235,35 @@ public final class Propagation {
     } else {
       scheduledIn.copy().run(task);
     }
+  }
+
+  /**
+   * A fork-join task is forked, or submitted to a pool: it will run in a copy of the current
+   * context, on whichever thread runs it.
+   *
+   * @param task the task; {@code null} is left to the pool to refuse
+   */
+  public static void forking(@Nullable ForkJoinTask<?> task) {
+    // A CompletableFuture's own task: its function is bound already, where it was attached.
+    if (task != null && !(task instanceof CompletableFuture.AsynchronousCompletionTask)) {
+      stripe(task).put(task, Context.copyCurrent());
+    }
+  }
+
+  /**
+   * A fork-join task begins to run: enters the context it was forked or submitted in, if it was.
+   *
+   * @param task the task
+   * @return the scope to close when it has run, or {@code null} (a task invoked where it is, on
+   *     the invoking thread, runs in that thread's context)
+   */
+  public static Context.@Nullable Scope executing(ForkJoinTask<?> task) {
+    Context forkedIn = stripe(task).remove(task);
+    return forkedIn == null ? null : forkedIn.enter();
+  }
+
+  private static Map<ForkJoinTask<?>, Context> stripe(ForkJoinTask<?> task) {
+    return FORKED[System.identityHashCode(task) & (FORKED.length - 1)];
   }
 
   /** A pool begins starting a worker for itself on this thread: it starts empty. */
