@@ -47,12 +47,23 @@ public final class ContextAgent {
   }
 
   private static void install(String options, Instrumentation instrumentation) throws Exception {
-    File jar = ownJar();
-    instrumentation.appendToBootstrapClassLoaderSearch(new JarFile(jar));
+    if (!onBootstrapClassPath()) {
+      // The manifest's Boot-Class-Path names the jar as it was built: it was renamed.
+      instrumentation.appendToBootstrapClassLoaderSearch(new JarFile(ownJar()));
+    }
     // Loaded by the bootstrap class loader, with everything it uses: the core, Byte Buddy.
     Class.forName(INSTALLER, true, null)
         .getMethod("install", String.class, Instrumentation.class)
         .invoke(null, options, instrumentation);
+  }
+
+  private static boolean onBootstrapClassPath() {
+    try {
+      Class.forName(INSTALLER, false, null);
+      return true;
+    } catch (ClassNotFoundException e) {
+      return false;
+    }
   }
 
   private static File ownJar() throws URISyntaxException {

@@ -19,6 +19,7 @@ import net.bytebuddy.asm.Advice;
 import net.bytebuddy.asm.MemberSubstitution;
 import net.bytebuddy.description.method.MethodDescription;
 import net.bytebuddy.dynamic.ClassFileLocator;
+import net.bytebuddy.dynamic.Nexus;
 import net.bytebuddy.dynamic.scaffold.MethodGraph;
 import net.bytebuddy.matcher.ElementMatcher;
 import net.bytebuddy.matcher.ElementMatchers;
@@ -77,6 +78,10 @@ public final class Installer {
    */
   public static void install(@Nullable String options, Instrumentation instrumentation) {
     Options parsed = Options.parse(options);
+    // Byte Buddy's Nexus serves initialization strategies this agent does not use; left on, it
+    // would inject a class into the system class loader through sun.misc.Unsafe, which JDK 24+
+    // warns about. (The property's name is relocated with Byte Buddy: it is this agent's only.)
+    System.setProperty(Nexus.PROPERTY, "true");
     Propagation.threadsInherit(parsed.threadsInherit());
     // The JDK's classes call the agent's, which are in the bootstrap loader's unnamed module.
     instrumentation.redefineModule(
