@@ -868,33 +868,49 @@ final class CompletableFutureIT {
       value = Form.class,
       names = {"ASYNC", "ASYNC_EXECUTOR"})
   @Disabled(
-      "agent bug: completeAsync hands its AsyncSupply task straight to the executor; the agent"
-          + " neither binds the supplier nor that task (an AsynchronousCompletionTask)")
+      "agent bug: completeAsync's supplier is not carried: it runs in the executor thread's own"
+          + " context, and its sets stay there, seen by later tasks on that thread")
   void completeAsync_supplierRunsInACopyOfTheCallersContext(Form form) throws Exception {
-    CompletableFuture<String> future = new CompletableFuture<>();
-    CountDownLatch callerSetAgain = new CountDownLatch(1);
-    Probe probe = new Probe("supplier");
-    Context caller = new Context();
-    caller.run(
-        () -> {
-          VAR.set("caller");
-          Supplier<String> supplier =
-              () -> {
-                Support.awaitUnchecked(callerSetAgain);
-                return probe.fire();
-              };
-          CompletableFuture<String> returned =
-              form == Form.ASYNC
-                  ? future.completeAsync(supplier)
-                  : future.completeAsync(supplier, stageExecutor);
-          assertThat(returned).isSameAs(future);
-          VAR.set("caller, later");
-          callerSetAgain.countDown();
-        });
+    // A pool of its own, with a value of its own: the supplier must neither see nor change it.
+    Support.ProbedPool executor =
+        new Support.ProbedPool(
+            1,
+            new Support.OwnContexts(Thread.ofPlatform().daemon().factory(), "executor's own"));
+    try {
+      CompletableFuture<String> future = new CompletableFuture<>();
+      CountDownLatch callerSetAgain = new CountDownLatch(1);
+      // On the default executor, a quiet probe: were it not carried, its sets would stay on a
+      // common-pool worker, there for every later test to see.
+      Probe probe = form == Form.ASYNC ? Probe.quiet("supplier") : new Probe("supplier");
+      Context caller = new Context();
+      caller.run(
+          () -> {
+            VAR.set("caller");
+            Supplier<String> supplier =
+                () -> {
+                  Support.awaitUnchecked(callerSetAgain);
+                  return probe.fire();
+                };
+            CompletableFuture<String> returned =
+                form == Form.ASYNC
+                    ? future.completeAsync(supplier)
+                    : future.completeAsync(supplier, executor);
+            assertThat(returned).isSameAs(future);
+            VAR.set("caller, later");
+            callerSetAgain.countDown();
+          });
 
-    assertThat(await(future)).isEqualTo("f[]");
-    assertThat(probe.await().var()).isEqualTo("caller");
-    assertThat(caller.asMap()).isEqualTo(Map.of(VAR, "caller, later"));
+      assertThat(await(future)).isEqualTo("f[]");
+      assertThat(probe.await().var()).isEqualTo("caller");
+      assertThat(caller.asMap()).isEqualTo(Map.of(VAR, "caller, later"));
+      if (form == Form.ASYNC_EXECUTOR) {
+        assertThat(executor.ownMapping())
+            .as("the supplier's sets did not stay on the executor's thread")
+            .isEqualTo(Map.of(VAR, "executor's own"));
+      }
+    } finally {
+      Support.terminate(executor);
+    }
   }
 
   /* ---- timeouts ---- */

@@ -29,6 +29,7 @@ import java.util.concurrent.Executors;
 import java.util.concurrent.ForkJoinPool;
 import java.util.concurrent.Future;
 import java.util.concurrent.LinkedBlockingQueue;
+import java.util.concurrent.RecursiveTask;
 import java.util.concurrent.ScheduledExecutorService;
 import java.util.concurrent.ScheduledFuture;
 import java.util.concurrent.ScheduledThreadPoolExecutor;
@@ -37,12 +38,15 @@ import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.concurrent.atomic.AtomicInteger;
 import java.util.concurrent.atomic.AtomicReference;
+import java.util.function.Function;
+import java.util.stream.IntStream;
 import java.util.stream.Stream;
 import org.contextvars4j.Context;
 import org.contextvars4j.ContextVar;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Disabled;
+import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.api.TestInstance;
@@ -167,9 +171,6 @@ final class ExecutorsIT {
         return () -> join(future);
       }
     };
-
-    static final List<Way> SINGLE_TASK =
-        List.of(EXECUTE, SUBMIT_RUNNABLE, SUBMIT_RUNNABLE_WITH_RESULT, SUBMIT_CALLABLE);
 
     static final List<Way> OF_EXECUTOR_SERVICE =
         List.of(
@@ -663,40 +664,86 @@ final class ExecutorsIT {
 
     @Override
     Stream<Arguments> cases() {
-      // A ForkJoinPool makes its own (platform) workers. Its invokeAll and invokeAny: below.
-      return casesOf(platformOnly(), Way.SINGLE_TASK);
+      // A ForkJoinPool makes its own (platform) workers.
+      return casesOf(platformOnly(), Way.OF_EXECUTOR_SERVICE);
     }
 
-    @ParameterizedTest(name = "{0}")
-    @MethodSource("invokeWays")
-    @Disabled(
-        "agent bug: ForkJoinPool.invokeAll/invokeAny submit their tasks without going through"
-            + " execute/submit, so the tasks run in the worker's own context")
-    void invokeAllAndInvokeAny_taskSeesTheSubmittersValues_andItsSetsStayInIt(Way way)
-        throws Exception {
-      Pool pool = open(2, null, null);
-      try (pool) {
+    /** Forks a binary tree of subtasks; each checks it sees its parent's value, then sets its own. */
+    static final class Tree extends RecursiveTask<List<String>> {
+      private final String parent;
+      private final int depth;
+
+      Tree(String parent, int depth) {
+        this.parent = parent;
+        this.depth = depth;
+      }
+
+      @Override
+      protected List<String> compute() {
+        List<String> wrong = new ArrayList<>();
+        if (!parent.equals(name())) {
+          wrong.add("expected " + parent + ", saw " + name());
+        }
+        String own = parent + "/" + depth;
+        NAME.set(own);
+        if (depth > 0) {
+          Tree left = new Tree(own, depth - 1);
+          Tree right = new Tree(own, depth - 1);
+          left.fork();
+          right.fork();
+          NAME.set(own + " after forking"); // the forked subtasks must not see it
+          wrong.addAll(right.join());
+          wrong.addAll(left.join());
+        }
+        return wrong;
+      }
+    }
+
+    @Test
+    void forkedSubtasks_runInACopyOfTheForkersContext_whoeverRunsThem() throws Exception {
+      ForkJoinPool pool = new ForkJoinPool(4);
+      try {
         inNewContext(
             () -> {
-              NAME.set("submitter's");
-              List<Pending> pendings =
-                  way.startAll(
-                      pool.executor(),
-                      List.of(
-                          () -> {
-                            String seen = observed();
-                            NAME.set("set by the task");
-                            return seen;
-                          }));
-              assertThat(pendings.get(0).await()).isEqualTo("submitter's,no counter");
-              assertThat(name()).isEqualTo("submitter's");
+              NAME.set("root");
+              List<String> wrong = pool.invoke(new Tree("root", 8));
+
+              assertThat(wrong).as("every subtask saw its forker's value").isEmpty();
+              assertThat(name()).isEqualTo("root");
             });
+      } finally {
+        terminate(pool);
       }
-      assertThreadsLeftAsTheyWere(pool);
     }
 
-    Stream<Way> invokeWays() {
-      return Stream.of(Way.INVOKE_ALL, Way.INVOKE_ALL_TIMED, Way.INVOKE_ANY, Way.INVOKE_ANY_TIMED);
+    @Test
+    void parallelStream_lambdasSeeTheCallersContext_onTheCommonPoolAndInAPoolOfTheirOwn()
+        throws Exception {
+      ForkJoinPool pool = new ForkJoinPool(4);
+      try {
+        inNewContext(
+            () -> {
+              NAME.set("caller's");
+              Callable<List<String>> stream =
+                  () ->
+                      IntStream.range(0, 20_000)
+                          .parallel()
+                          .mapToObj(i -> name())
+                          .distinct()
+                          .toList();
+
+              // On the common pool, the caller's thread takes part (its elements run inline).
+              assertThat(stream.call())
+                  .as("every element, whichever thread ran it, saw the caller's value")
+                  .containsExactly("caller's");
+              // Submitted to a pool, the stream runs on the pool's workers only.
+              assertThat(join(pool.submit(stream)))
+                  .as("every element, on the pool's workers, saw the caller's value")
+                  .containsExactly("caller's");
+            });
+      } finally {
+        terminate(pool);
+      }
     }
   }
 
@@ -755,6 +802,74 @@ final class ExecutorsIT {
     Stream<Arguments> cases() {
       return casesOf(Support.threadKinds(), Way.OF_EXECUTOR_SERVICE);
     }
+  }
+
+  /* ---- single-thread executors: every task on the one thread, from many contexts ---- */
+
+  static Stream<Arguments> singleThreadExecutors() {
+    return Support.threadKinds()
+        .flatMap(
+            kind ->
+                Stream.of(
+                    Arguments.of(
+                        kind,
+                        Named.of(
+                            "Executors.newSingleThreadExecutor",
+                            (Function<ThreadFactory, ExecutorService>)
+                                Executors::newSingleThreadExecutor)),
+                    Arguments.of(
+                        kind,
+                        Named.of(
+                            "Executors.newSingleThreadScheduledExecutor",
+                            (Function<ThreadFactory, ExecutorService>)
+                                Executors::newSingleThreadScheduledExecutor))));
+  }
+
+  @ParameterizedTest(name = "{0} {1}")
+  @MethodSource("singleThreadExecutors")
+  void singleThreadExecutor_tasksFromManySubmitters_eachSeesOnlyItsOwn_noneLeaksToTheNext(
+      ThreadFactory factory, Function<ThreadFactory, ExecutorService> make)
+      throws Exception {
+    Support.OwnContexts own = new Support.OwnContexts(factory);
+    ExecutorService executor = make.apply(own);
+    List<Future<Map<ContextVar<?>, Object>>> results = new ArrayList<>();
+    Context[] submitters = new Context[50];
+    try {
+      for (int i = 0; i < submitters.length; i++) {
+        int n = i;
+        submitters[i] = new Context();
+        submitters[i].run(
+            () -> {
+              NAME.set("submitter " + n);
+              if (n % 3 == 0) {
+                COUNTER.set(n);
+              }
+              results.add(
+                  executor.submit(
+                      () -> {
+                        Map<ContextVar<?>, Object> seen = currentMapping();
+                        NAME.set("set by task " + n);
+                        COUNTER.set(-n);
+                        return seen;
+                      }));
+            });
+      }
+      for (int i = 0; i < submitters.length; i++) {
+        Map<ContextVar<?>, Object> expected =
+            i % 3 == 0 ? Map.of(NAME, "submitter " + i, COUNTER, i) : Map.of(NAME, "submitter " + i);
+        assertThat(join(results.get(i)))
+            .as("task %d saw its submitter's values only, none of the earlier tasks' sets", i)
+            .isEqualTo(expected);
+        assertThat(submitters[i].asMap())
+            .as("submitter %d's context is as it left it", i)
+            .isEqualTo(expected);
+      }
+    } finally {
+      terminate(executor);
+    }
+    assertThat(own.made()).as("one thread ran them all").isEqualTo(1);
+    assertThat(own.atStart()).singleElement().satisfies(m -> assertThat(m).isEmpty());
+    assertThat(own.atEnd()).singleElement().satisfies(m -> assertThat(m).isEmpty());
   }
 
   /* ---- what the JDK hands back stays what the caller handed over ---- */

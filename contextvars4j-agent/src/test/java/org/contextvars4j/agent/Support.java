@@ -9,7 +9,6 @@ import java.util.List;
 import java.util.Map;
 import java.util.Queue;
 import java.util.concurrent.BlockingQueue;
-import java.util.concurrent.Callable;
 import java.util.concurrent.ConcurrentLinkedQueue;
 import java.util.concurrent.CountDownLatch;
 import java.util.concurrent.ExecutionException;
@@ -383,10 +382,5 @@ final class Support {
               body.run();
               return null;
             }));
-  }
-
-  /** {@return {@code callable} as a {@link Callable} that may be handed to any pool} */
-  static <T> Callable<T> callable(Callable<T> callable) {
-    return callable;
   }
 }

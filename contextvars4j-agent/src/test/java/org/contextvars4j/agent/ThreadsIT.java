@@ -27,6 +27,7 @@ import java.util.function.Supplier;
 import java.util.stream.Stream;
 import org.contextvars4j.Context;
 import org.contextvars4j.ContextVar;
+import org.contextvars4j.testapp.UserThreads;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Test;
@@ -254,21 +255,21 @@ final class ThreadsIT {
         Named.of(
             "a user's Thread subclass overriding run(), calling super.run()",
             body -> {
-              Thread thread = new CallsSuperRun(body);
+              Thread thread = new UserThreads.CallsSuperRun(body, Support::name, () -> {});
               thread.start();
               return thread;
             }),
         Named.of(
             "a user's Thread subclass overriding run(), not calling super.run()",
             body -> {
-              Thread thread = new OwnRun(body);
+              Thread thread = new UserThreads.OwnRun(body);
               thread.start();
               return thread;
             }),
         Named.of(
             "a user's Thread subclass that does not override run()",
             body -> {
-              Thread thread = new NoRunOverride(body);
+              Thread thread = new UserThreads.NoRunOverride(body);
               thread.start();
               return thread;
             }));
@@ -278,45 +279,6 @@ final class ThreadsIT {
     Thread thread = factory.newThread(body);
     thread.start();
     return thread;
-  }
-
-  /** A user's thread whose run() does its own work, then the Runnable's through super.run(). */
-  static final class CallsSuperRun extends Thread {
-    final List<String> seenByOwnRun = new ArrayList<>();
-
-    CallsSuperRun(Runnable task) {
-      super(task);
-      setDaemon(true);
-    }
-
-    @Override
-    public void run() {
-      seenByOwnRun.add(name());
-      super.run();
-    }
-  }
-
-  /** A user's thread whose run() replaces Thread's. */
-  static final class OwnRun extends Thread {
-    private final Runnable body;
-
-    OwnRun(Runnable body) {
-      this.body = body;
-      setDaemon(true);
-    }
-
-    @Override
-    public void run() {
-      body.run();
-    }
-  }
-
-  /** A user's thread class that only configures itself. */
-  static final class NoRunOverride extends Thread {
-    NoRunOverride(Runnable task) {
-      super(task, "no-run-override");
-      setDaemon(true);
-    }
   }
 
   @ParameterizedTest(name = "{0}")
@@ -346,7 +308,7 @@ final class ThreadsIT {
           assertThat(currentMapping())
               .as("the starter's context is as it was")
               .isEqualTo(Map.of(NAME, "starter's", COUNTER, 1));
-          if (thread instanceof CallsSuperRun calling) {
+          if (thread instanceof UserThreads.CallsSuperRun calling) {
             assertThat(calling.seenByOwnRun)
                 .as("the subclass's own run() runs in the copy too")
                 .containsExactly("starter's");
@@ -360,18 +322,15 @@ final class ThreadsIT {
         () -> {
           NAME.set("starter's");
           AtomicReference<String> seenByTask = new AtomicReference<>();
-          Thread thread =
-              new Thread(() -> seenByTask.set(observed())) {
-                @Override
-                public void run() {
-                  COUNTER.set(5); // in the copy the agent entered for this run
-                  super.run();
-                }
-              };
-          thread.setDaemon(true);
+          UserThreads.CallsSuperRun thread =
+              new UserThreads.CallsSuperRun(
+                  () -> seenByTask.set(observed()),
+                  Support::observed,
+                  () -> COUNTER.set(5)); // in the copy the agent entered for this run
           thread.start();
           joinBounded(thread);
 
+          assertThat(thread.seenByOwnRun).containsExactly("starter's,no counter");
           assertThat(seenByTask.get())
               .as("one copy for the whole run: the outer run() and Thread.run() share it")
               .isEqualTo("starter's,counter=5");
