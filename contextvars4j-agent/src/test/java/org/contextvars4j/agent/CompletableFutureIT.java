@@ -35,7 +35,6 @@ import org.contextvars4j.ContextVar;
 import org.junit.jupiter.api.AfterAll;
 import org.junit.jupiter.api.AfterEach;
 import org.junit.jupiter.api.BeforeAll;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.Arguments;
@@ -867,9 +866,6 @@ final class CompletableFutureIT {
   @EnumSource(
       value = Form.class,
       names = {"ASYNC", "ASYNC_EXECUTOR"})
-  @Disabled(
-      "agent bug: completeAsync's supplier is not carried: it runs in the executor thread's own"
-          + " context, and its sets stay there, seen by later tasks on that thread")
   void completeAsync_supplierRunsInACopyOfTheCallersContext(Form form) throws Exception {
     // A pool of its own, with a value of its own: the supplier must neither see nor change it.
     Support.ProbedPool executor =

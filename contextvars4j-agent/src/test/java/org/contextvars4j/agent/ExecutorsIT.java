@@ -45,7 +45,6 @@ import org.contextvars4j.Context;
 import org.contextvars4j.ContextVar;
 import org.jspecify.annotations.Nullable;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Named;
 import org.junit.jupiter.api.Nested;
 import org.junit.jupiter.api.Test;
@@ -875,9 +874,6 @@ final class ExecutorsIT {
   /* ---- what the JDK hands back stays what the caller handed over ---- */
 
   @Test
-  @Disabled(
-      "agent bug: the queue holds the agent's wrappers, so shutdownNow() returns them, not the"
-          + " caller's Runnables")
   void shutdownNow_returnsTheCallersOwnRunnables() throws Exception {
     ThreadPoolExecutor pool = (ThreadPoolExecutor) Executors.newFixedThreadPool(1);
     CountDownLatch started = new CountDownLatch(1);
@@ -914,9 +910,6 @@ final class ExecutorsIT {
   }
 
   @Test
-  @Disabled(
-      "agent bug: afterExecute is given the agent's wrapper, not the FutureTask that submit()"
-          + " returned, so the JDK's documented afterExecute idiom no longer sees task failures")
   void afterExecute_isGivenTheFutureTaskThatSubmitReturned() throws Exception {
     LinkedBlockingQueue<Runnable> givenToAfterExecute = new LinkedBlockingQueue<>();
     LinkedBlockingQueue<Throwable> reported = new LinkedBlockingQueue<>();

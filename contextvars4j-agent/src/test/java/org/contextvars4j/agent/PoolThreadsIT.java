@@ -53,7 +53,6 @@ import java.util.function.Consumer;
 import org.contextvars4j.Context;
 import org.contextvars4j.ContextVar;
 import org.junit.jupiter.api.AfterEach;
-import org.junit.jupiter.api.Disabled;
 import org.junit.jupiter.api.Test;
 import org.junit.jupiter.params.ParameterizedTest;
 import org.junit.jupiter.params.provider.MethodSource;
@@ -449,11 +448,6 @@ final class PoolThreadsIT {
   }
 
   @Test
-  @Disabled(
-      "agent bug: Thread.start registers every thread but a ThreadPoolExecutor's, a"
-          + " ForkJoinPool's worker and a Timer's; a JDK thread whose run() is not instrumented"
-          + " (a ForkJoinPool's DelayScheduler) never takes its entry back, so the starter's"
-          + " context stays reachable as long as the thread lives")
   void forkJoinPool_delaySchedulerThread_doesNotKeepTheFirstSchedulersValuesReachable()
       throws Exception {
     ForkJoinPool pool = new ForkJoinPool(1);
@@ -522,10 +516,6 @@ final class PoolThreadsIT {
   }
 
   @Test
-  @Disabled(
-      "agent bug: CompletableFuture.delayedExecutor(d, unit, pool).execute(task) hands the task"
-          + " to the pool from the common pool's delay-scheduler thread, so the task carries that"
-          + " thread's context, not the caller's")
   void delayedExecutor_taskRunsInACopyOfTheCallersContext() throws Exception {
     ExecutorService pool = Executors.newSingleThreadExecutor();
     try {
@@ -544,9 +534,6 @@ final class PoolThreadsIT {
   }
 
   @Test
-  @Disabled(
-      "agent bug: ForkJoinPool.schedule (JDK 25, ScheduledExecutorService) is not instrumented:"
-          + " the task runs in the worker's own context")
   void forkJoinPool_schedule_taskRunsInACopyOfTheSchedulersContext() throws Exception {
     ForkJoinPool pool = new ForkJoinPool(1);
     try {

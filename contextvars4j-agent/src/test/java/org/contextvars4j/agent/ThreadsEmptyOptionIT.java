@@ -114,17 +114,23 @@ final class ThreadsEmptyOptionIT {
   }
 
   @Test
-  void virtualThreadPerTaskExecutor_startsEachTaskEmpty_asItsThreadsDo() throws Exception {
-    // Executors.newVirtualThreadPerTaskExecutor() hands each task to a new thread: under
-    // threads=empty, that thread, hence the task, starts empty.
+  void virtualThreadPerTaskExecutor_stillCarriesItsTasks_thoughItsThreadsStartEmpty()
+      throws Exception {
+    // Executors.newVirtualThreadPerTaskExecutor() is an executor: its tasks carry the submitter's
+    // context whatever the option says about threads.
     try (ExecutorService perTask = Executors.newVirtualThreadPerTaskExecutor()) {
       inNewContext(
           () -> {
             NAME.set("submitter's");
-            assertThat(join(perTask.submit(Support::name))).isEqualTo("<unbound>");
+            assertThat(join(perTask.submit(Support::name))).isEqualTo("submitter's");
             assertThat(join(CompletableFuture.supplyAsync(Support::name, perTask)))
-                .as("a CompletableFuture's supplier still carries its caller's context")
+                .as("a CompletableFuture's supplier too")
                 .isEqualTo("submitter's");
+            CompletableFuture<String> seen = new CompletableFuture<>();
+            Thread.startVirtualThread(() -> seen.complete(Support.name()));
+            assertThat(join(seen))
+                .as("while a thread started by hand starts empty")
+                .isEqualTo("<unbound>");
           });
     }
   }

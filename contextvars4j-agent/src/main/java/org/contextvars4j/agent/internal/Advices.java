@@ -22,6 +22,63 @@ final class Advices {
     }
   }
 
+  /** {@code shutdownNow()}: the caller gets back the tasks it handed over, not the agent's. */
+  static final class ShutdownNow {
+    private ShutdownNow() {}
+
+    @Advice.OnMethodExit
+    static void exit(
+        @Advice.Return(readOnly = false) java.util.List<Runnable> tasks) {
+      tasks = Propagation.unwrapAll(tasks);
+    }
+  }
+
+  /** {@code ThreadPoolExecutor.getTask()}: the worker gets the task as it was handed over. */
+  static final class TakenTask {
+    private TakenTask() {}
+
+    @Advice.OnMethodExit
+    static void exit(@Advice.Return(readOnly = false) Runnable task) {
+      task = Propagation.taken(task);
+    }
+  }
+
+  /** A {@code ThreadPoolExecutor}'s new worker: it gets its first task as it was handed over. */
+  static final class WorkerFirstTask {
+    private WorkerFirstTask() {}
+
+    @Advice.OnMethodExit
+    static void exit(
+        @Advice.FieldValue(value = "firstTask", readOnly = false) Runnable first,
+        @Advice.FieldValue("thread") Thread thread) {
+      first = Propagation.firstTask(thread, first);
+    }
+  }
+
+  /** {@code ThreadPoolExecutor.remove(task)}: finds the task the agent bound for it. */
+  static final class Remove {
+    private Remove() {}
+
+    @Advice.OnMethodEnter
+    static void enter(
+        @Advice.This java.util.concurrent.ThreadPoolExecutor pool,
+        @Advice.Argument(value = 0, readOnly = false) Runnable task) {
+      task = Propagation.queued(pool.getQueue(), task);
+    }
+  }
+
+  /** {@code CompletableFuture.completeAsync(supplier, executor)}: the supplier is bound here. */
+  static final class StageFunctionFirst {
+    private StageFunctionFirst() {}
+
+    @Advice.OnMethodEnter
+    static void enter(
+        @Advice.Argument(value = 0, readOnly = false, typing = Assigner.Typing.DYNAMIC)
+            Object function) {
+      function = Propagation.stageFunction(function);
+    }
+  }
+
   /** A scheduler's or pool's method taking a Runnable or a Callable first. */
   static final class TaskArgument {
     private TaskArgument() {}

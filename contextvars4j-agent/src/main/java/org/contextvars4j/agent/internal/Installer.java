@@ -115,7 +115,9 @@ public final class Installer {
             .with(AgentBuilder.DescriptionStrategy.Default.POOL_ONLY)
             .with(new Report(System.err, parsed.log()))
             .ignore(
-                nameStartsWith("org.contextvars4j.agent.")
+                nameStartsWith("org.contextvars4j.agent.internal.")
+                    .or(nameStartsWith("org.contextvars4j.agent.shaded."))
+                    .or(named("org.contextvars4j.agent.ContextAgent"))
                     .or(nameStartsWith("net.bytebuddy."))
                     .or(nameStartsWith("jdk.internal.reflect."))
                     .or(nameStartsWith("sun.reflect.")));
@@ -124,6 +126,37 @@ public final class Installer {
       agent =
           agent
               .type(named("java.util.concurrent.ThreadPoolExecutor"))
+              .transform(
+                  advice(
+                      Advices.RunnableArgument.class,
+                      named("execute").and(takesArguments(Runnable.class))))
+              .transform(
+                  advice(Advices.ShutdownNow.class, named("shutdownNow").and(takesArguments(0))))
+              // The worker and the hooks see the caller's own task; it runs bound.
+              .transform(advice(Advices.TakenTask.class, named("getTask").and(takesArguments(0))))
+              .transform(
+                  (builder, type, loader, module, domain) ->
+                      builder.visit(
+                          MemberSubstitution.relaxed()
+                              .method(named("run").and(isDeclaredBy(Runnable.class)))
+                              .replaceWith(RUN_TAKEN)
+                              .on(named("runWorker"))))
+              .transform(
+                  advice(Advices.Remove.class, named("remove").and(takesArguments(Runnable.class))))
+              .type(named("java.util.concurrent.ThreadPoolExecutor$Worker"))
+              .transform(
+                  advice(
+                      Advices.WorkerFirstTask.class,
+                      // Its one constructor: (the pool, the first task).
+                      ElementMatchers.isConstructor()))
+              // A thread per task: the task is bound, whether threads inherit or not.
+              .type(named("java.util.concurrent.ThreadPerTaskExecutor"))
+              .transform(
+                  advice(
+                      Advices.TaskArgument.class,
+                      namedOneOf("execute", "submit").and(takesArguments(1).or(takesArguments(2)))))
+              // Handed to the pool later, by the delayer's thread: bound where it is scheduled.
+              .type(named("java.util.concurrent.CompletableFuture$DelayedExecutor"))
               .transform(
                   advice(
                       Advices.RunnableArgument.class,
@@ -138,6 +171,16 @@ public final class Installer {
               .type(named("java.util.concurrent.ForkJoinPool"))
               .transform(
                   advice(Advices.PoolSubmit.class, named("poolSubmit").and(takesArguments(2))))
+              // Submitted later, by the pool's delay scheduler: bound where it is scheduled.
+              .transform(
+                  advice(
+                      Advices.TaskArgument.class,
+                      namedOneOf(
+                              "schedule",
+                              "scheduleAtFixedRate",
+                              "scheduleWithFixedDelay",
+                              "submitWithTimeout")
+                          .and(takesArguments(3).or(takesArguments(4)))))
               .type(named("java.util.concurrent.ForkJoinTask"))
               .transform(advice(Advices.Fork.class, named("fork").and(takesArguments(0))))
               .transform(advice(Advices.ForkJoinExec.class, named("doExec").and(takesArguments(0))));
@@ -164,6 +207,10 @@ public final class Installer {
       agent =
           agent
               .type(named("java.util.concurrent.CompletableFuture"))
+              .transform(
+                  advice(
+                      Advices.StageFunctionFirst.class,
+                      named("completeAsync").and(takesArguments(2))))
               .transform(
                   advice(
                       Advices.StageFunctionSecond.class,
@@ -269,10 +316,12 @@ public final class Installer {
   }
 
   private static final java.lang.reflect.Method RUN_TIMER_TASK;
+  private static final java.lang.reflect.Method RUN_TAKEN;
 
   static {
     try {
       RUN_TIMER_TASK = Propagation.class.getMethod("runTimerTask", java.util.TimerTask.class);
+      RUN_TAKEN = Propagation.class.getMethod("runTaken", Runnable.class);
     } catch (NoSuchMethodException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -286,10 +335,13 @@ public final class Installer {
           "java.util.Timer",
           "java.util.TimerThread",
           "java.util.concurrent.CompletableFuture",
+          "java.util.concurrent.CompletableFuture$DelayedExecutor",
+          "java.util.concurrent.ThreadPerTaskExecutor",
           "java.util.concurrent.ForkJoinPool",
           "java.util.concurrent.ForkJoinTask",
           "java.util.concurrent.ScheduledThreadPoolExecutor",
-          "java.util.concurrent.ThreadPoolExecutor");
+          "java.util.concurrent.ThreadPoolExecutor",
+          "java.util.concurrent.ThreadPoolExecutor$Worker");
 
   /** Reports failures once each, and with {@code log} every class instrumented. */
   private static final class Report extends AgentBuilder.Listener.Adapter {

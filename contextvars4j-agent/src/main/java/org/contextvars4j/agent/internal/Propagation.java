@@ -1,13 +1,19 @@
 package org.contextvars4j.agent.internal;
 
+import java.util.Collection;
 import java.util.Collections;
+import java.util.List;
 import java.util.Map;
 import java.util.TimerTask;
 import java.util.WeakHashMap;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ForkJoinTask;
+import java.util.concurrent.ExecutionException;
 import java.util.concurrent.ForkJoinWorkerThread;
+import java.util.concurrent.RunnableFuture;
+import java.util.concurrent.TimeUnit;
+import java.util.concurrent.TimeoutException;
 import java.util.function.BiConsumer;
 import java.util.function.BiFunction;
 import java.util.function.Consumer;
@@ -59,8 +65,8 @@ public final class Propagation {
     }
   }
 
-  /** A {@code Timer}'s own thread: it starts empty. */
-  private static final Class<?> TIMER_THREAD = timerThread();
+  /** The class of virtual threads. */
+  private static final Class<?> VIRTUAL_THREAD = Thread.ofVirtual().unstarted(() -> {}).getClass();
 
   /** Above 0 while a {@code ThreadPoolExecutor} is starting a worker on this thread. */
   private static final ThreadLocal<int[]> OWN_THREADS = ThreadLocal.withInitial(() -> new int[1]);
@@ -69,13 +75,6 @@ public final class Propagation {
 
   private Propagation() {}
 
-  private static Class<?> timerThread() {
-    try {
-      return Class.forName("java.util.TimerThread");
-    } catch (ClassNotFoundException e) {
-      throw new IllegalStateException("this JDK has no java.util.TimerThread", e);
-    }
-  }
 
   static void threadsInherit(boolean inherit) {
     threadsInherit = inherit;
@@ -89,12 +88,123 @@ public final class Propagation {
    */
   public static @Nullable Runnable runnable(@Nullable Runnable task) {
     if (task == null
+        || task instanceof Carried
         || task.getClass() == CARRIED_RUNNABLE
         // A CompletableFuture's own task: its function is bound already, where it was attached.
         || task instanceof CompletableFuture.AsynchronousCompletionTask) {
       return task;
     }
-    return ContextExecutors.capture(task);
+    Object mapping = ACCESS.currentMapping();
+    // A Future stays one: a pool's afterExecute(r, t) may ask "r instanceof Future" and get().
+    return task instanceof RunnableFuture<?> future
+        ? new CarriedFuture<>(mapping, future)
+        : new CarriedRunnable(mapping, task);
+  }
+
+  /**
+   * {@return the task as the caller handed it over, if the agent bound it, else {@code task}}
+   *
+   * @param task a task from a pool's queue
+   */
+  public static Runnable unwrap(Runnable task) {
+    if (task instanceof CarriedRunnable carried) {
+      return carried.task();
+    }
+    if (task instanceof CarriedFuture<?> carried) {
+      return carried.task();
+    }
+    return task;
+  }
+
+  /** The bound form of a new worker's first task, by the worker's thread, until it runs it. */
+  private static final Map<Thread, Runnable> FIRST_TASKS =
+      Collections.synchronizedMap(new WeakHashMap<>());
+
+  /** The bound form of the task a pool's worker took last, until the worker runs it. */
+  private static final ThreadLocal<@Nullable Runnable> TAKEN = new ThreadLocal<>();
+
+  /**
+   * A {@code ThreadPoolExecutor}'s worker has taken {@code task} from the queue: the worker and
+   * the pool's hooks ({@code beforeExecute}, {@code afterExecute}) get the task as it was handed
+   * over, and {@link #runTaken} runs it bound.
+   *
+   * @param task the task taken, or {@code null} when there is none
+   * @return the task as it was handed over
+   */
+  public static @Nullable Runnable taken(@Nullable Runnable task) {
+    if (task instanceof Carried) {
+      TAKEN.set(task);
+      return unwrap(task);
+    }
+    TAKEN.remove();
+    return task;
+  }
+
+  /**
+   * What a {@code ThreadPoolExecutor}'s worker calls in place of {@code task.run()}: the run, in
+   * the context the task was bound to when it was handed over.
+   *
+   * @param task the task, as {@link #taken} gave it to the worker
+   */
+  public static void runTaken(Runnable task) {
+    Runnable bound = TAKEN.get();
+    if (bound != null && unwrap(bound) == task) {
+      TAKEN.remove();
+      bound.run();
+      return;
+    }
+    bound = FIRST_TASKS.remove(Thread.currentThread());
+    if (bound != null && unwrap(bound) == task) {
+      bound.run();
+    } else {
+      task.run();
+    }
+  }
+
+  /**
+   * A {@code ThreadPoolExecutor} made a worker for {@code task}, its first: the worker will run it
+   * as the caller handed it over, and {@link #runTaken} bound.
+   *
+   * @param thread the worker's thread, or {@code null} if the thread factory made none
+   * @param task the worker's first task, or {@code null}
+   * @return the task as it was handed over
+   */
+  public static @Nullable Runnable firstTask(@Nullable Thread thread, @Nullable Runnable task) {
+    if (thread != null && task instanceof Carried) {
+      FIRST_TASKS.put(thread, task);
+      return unwrap(task);
+    }
+    return task;
+  }
+
+  /**
+   * Replaces, in a list of tasks that {@code shutdownNow()} returns, each task the agent bound by
+   * the caller's own.
+   *
+   * @param tasks the list, modifiable (the JDK's pools return an {@code ArrayList})
+   * @return {@code tasks}
+   */
+  public static List<Runnable> unwrapAll(List<Runnable> tasks) {
+    tasks.replaceAll(Propagation::unwrap);
+    return tasks;
+  }
+
+  /**
+   * {@return the bound form of {@code task} in {@code queue}, if the agent bound it when it was
+   * handed over, else {@code task}: what {@code remove(task)} must look for}
+   *
+   * @param queue a pool's queue
+   * @param task the task as the caller handed it over
+   */
+  public static @Nullable Runnable queued(Collection<Runnable> queue, @Nullable Runnable task) {
+    if (task != null) {
+      for (Runnable queued : queue) {
+        if (queued != task && unwrap(queued) == task) {
+          return queued;
+        }
+      }
+    }
+    return task;
   }
 
   /**
@@ -168,7 +278,7 @@ public final class Propagation {
     if (threadsInherit
         && OWN_THREADS.get()[0] == 0
         && !(thread instanceof ForkJoinWorkerThread)
-        && thread.getClass() != TIMER_THREAD) {
+        && runSeen(thread.getClass())) {
       STARTING.put(thread, Context.copyCurrent());
     }
   }
@@ -266,6 +376,16 @@ public final class Propagation {
     return FORKED[System.identityHashCode(task) & (FORKED.length - 1)];
   }
 
+  /**
+   * Whether the agent sees the run of a thread of this class begin: {@code Thread}'s own, a
+   * virtual thread's, the application's subclasses'. The JDK's own subclasses (the threads of its
+   * pools, timers, cleaners and schedulers, which start empty) are left alone: their run methods
+   * are not instrumented, and a registration would never be consumed.
+   */
+  private static boolean runSeen(Class<?> type) {
+    return type == Thread.class || type == VIRTUAL_THREAD || type.getClassLoader() != null;
+  }
+
   /** A pool begins starting a worker for itself on this thread: it starts empty. */
   public static void ownThreadsBegin() {
     OWN_THREADS.get()[0]++;
@@ -278,6 +398,74 @@ public final class Propagation {
 
   /** Marks the functions this class made, so that none is bound twice. */
   interface Carried {}
+
+  /** A task the agent bound, as a pool's queue holds it. */
+  private record CarriedRunnable(Object mapping, Runnable task) implements Runnable, Carried {
+    @Override
+    public void run() {
+      ACCESS.runInNew(mapping, task);
+    }
+
+    @Override
+    public String toString() {
+      return task.toString();
+    }
+  }
+
+  /** A future task the agent bound: still the same future to whoever asks it. */
+  private record CarriedFuture<V>(Object mapping, RunnableFuture<V> task)
+      implements RunnableFuture<V>, Carried {
+    @Override
+    public void run() {
+      ACCESS.runInNew(mapping, task);
+    }
+
+    @Override
+    public boolean cancel(boolean mayInterruptIfRunning) {
+      return task.cancel(mayInterruptIfRunning);
+    }
+
+    @Override
+    public boolean isCancelled() {
+      return task.isCancelled();
+    }
+
+    @Override
+    public boolean isDone() {
+      return task.isDone();
+    }
+
+    @Override
+    public V get() throws InterruptedException, ExecutionException {
+      return task.get();
+    }
+
+    @Override
+    public V get(long timeout, TimeUnit unit)
+        throws InterruptedException, ExecutionException, TimeoutException {
+      return task.get(timeout, unit);
+    }
+
+    @Override
+    public V resultNow() {
+      return task.resultNow();
+    }
+
+    @Override
+    public Throwable exceptionNow() {
+      return task.exceptionNow();
+    }
+
+    @Override
+    public State state() {
+      return task.state();
+    }
+
+    @Override
+    public String toString() {
+      return task.toString();
+    }
+  }
 
   private record CarriedFunction<T, R>(Object mapping, Function<T, R> function)
       implements Function<T, R>, Carried {
