@@ -15,6 +15,7 @@ import org.contextvars4j.concurrent.ContextFutures;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
+import org.openjdk.jmh.annotations.Level;
 import org.openjdk.jmh.annotations.Measurement;
 import org.openjdk.jmh.annotations.Mode;
 import org.openjdk.jmh.annotations.OutputTimeUnit;
@@ -75,7 +76,7 @@ public class AgentHopBenchmark {
   private Callable<Object> read;
   private Context.Scope entered;
 
-  @Setup
+  @Setup(Level.Trial)
   public void setup() throws Exception {
     boolean ours = Context.class.getClassLoader() == null;
     boolean ttl = ttlAgentLoaded();
@@ -87,25 +88,34 @@ public class AgentHopBenchmark {
     pool = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ExecutorHopBenchmark.SpinningQueue());
     pool.prestartAllCoreThreads();
     executor = mode == Mode.WRAPPERS ? ContextExecutors.wrap(pool) : pool;
+    read =
+        switch (mode) {
+          case AGENT, WRAPPERS -> () -> VAR.getOrDefault(null);
+          case TTL_AGENT -> TTL::get;
+          case NONE -> LOCAL::get;
+        };
+    Checks.tenure();
+  }
+
+  /**
+   * Binds the value, and checks that the pool's task and the chain's last stage see it (with
+   * {@code NONE}: that they do not). Per iteration: under an agent, each of JMH's iterations is a
+   * task of JMH's own pool, which starts from the context JMH submitted it in, so a value bound
+   * in a trial's setup would not reach the next iteration's task.
+   */
+  @Setup(Level.Iteration)
+  public void bind() throws Exception {
     switch (mode) {
       case AGENT, WRAPPERS -> {
         entered = new Context().enter();
         VAR.set(ContextSystem.VALUE);
-        read = () -> VAR.getOrDefault(null);
       }
-      case TTL_AGENT -> {
-        TTL.set(ContextSystem.VALUE);
-        read = TTL::get;
-      }
-      case NONE -> {
-        LOCAL.set(ContextSystem.VALUE);
-        read = LOCAL::get;
-      }
+      case TTL_AGENT -> TTL.set(ContextSystem.VALUE);
+      case NONE -> LOCAL.set(ContextSystem.VALUE);
     }
     Object expected = mode == Mode.NONE ? null : ContextSystem.VALUE;
     Checks.require(hop() == expected, mode.name(), "the pool's task saw " + hop());
     Checks.require(chain() == expected, mode.name(), "the chain's last stage saw " + chain());
-    Checks.tenure();
   }
 
   private static boolean ttlAgentLoaded() {
@@ -119,13 +129,18 @@ public class AgentHopBenchmark {
     }
   }
 
-  @TearDown
-  public void tearDown() throws InterruptedException {
+  @TearDown(Level.Iteration)
+  public void unbind() {
     if (entered != null) {
       entered.close();
+      entered = null;
     }
     TTL.remove();
     LOCAL.remove();
+  }
+
+  @TearDown(Level.Trial)
+  public void tearDown() throws InterruptedException {
     pool.shutdown();
     pool.awaitTermination(10, TimeUnit.SECONDS);
   }
