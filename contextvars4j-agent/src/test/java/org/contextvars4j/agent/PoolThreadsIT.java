@@ -411,8 +411,10 @@ final class PoolThreadsIT {
       CountDownLatch release = new CountDownLatch(1);
       Consumer<ForkJoinTask<String>> onTimeout =
           task -> {
-            seenByTimeoutAction.add(currentMapping());
+            Map<ContextVar<?>, Object> mapping = currentMapping();
+            // Completed before the test can release the slow task: it cannot win the race.
             task.complete("timed out");
+            seenByTimeoutAction.add(mapping);
           };
       Callable<String> slow =
           () -> {
