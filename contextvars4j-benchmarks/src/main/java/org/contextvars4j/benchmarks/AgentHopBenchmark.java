@@ -39,7 +39,8 @@ import org.openjdk.jmh.annotations.Warmup;
  *
  * <pre>{@code
  * java -jar $B AgentHopBenchmark -p mode=WRAPPERS,NONE
- * java -jar $B AgentHopBenchmark -p mode=AGENT -jvmArgsAppend -javaagent:contextvars4j-agent.jar
+ * java -jar $B AgentHopBenchmark -p mode=AGENT,WRAPPERS_UNDER_AGENT \
+ *   -jvmArgsAppend -javaagent:contextvars4j-agent.jar
  * java -jar $B AgentHopBenchmark -p mode=TTL_AGENT \
  *   -jvmArgsAppend -javaagent:transmittable-thread-local-2.14.5.jar
  * }</pre>
@@ -58,13 +59,15 @@ public class AgentHopBenchmark {
     AGENT,
     /** contextvars4j's {@code ContextExecutors.wrap} and {@code ContextFutures}; no agent. */
     WRAPPERS,
+    /** The wrappers under contextvars4j's agent: what they carry is not carried again. */
+    WRAPPERS_UNDER_AGENT,
     /** TTL's agent and a {@code TransmittableThreadLocal}; raw JDK calls. */
     TTL_AGENT,
     /** Nobody: a {@code ThreadLocal} and raw JDK calls; no agent. */
     NONE
   }
 
-  @Param({"AGENT", "WRAPPERS", "TTL_AGENT", "NONE"})
+  @Param({"AGENT", "WRAPPERS", "WRAPPERS_UNDER_AGENT", "TTL_AGENT", "NONE"})
   Mode mode;
 
   private static final ContextVar<Object> VAR = ContextVar.named("request");
@@ -81,16 +84,18 @@ public class AgentHopBenchmark {
     boolean ours = Context.class.getClassLoader() == null;
     boolean ttl = ttlAgentLoaded();
     Checks.require(
-        ours == (mode == Mode.AGENT) && ttl == (mode == Mode.TTL_AGENT),
+        ours == (mode == Mode.AGENT || mode == Mode.WRAPPERS_UNDER_AGENT)
+            && ttl == (mode == Mode.TTL_AGENT),
         mode.name(),
         "the JVM has contextvars4j's agent: " + ours + ", TTL's agent: " + ttl
             + " (see the class's javadoc for each mode's command line)");
     pool = new ThreadPoolExecutor(1, 1, 0, TimeUnit.SECONDS, new ExecutorHopBenchmark.SpinningQueue());
     pool.prestartAllCoreThreads();
-    executor = mode == Mode.WRAPPERS ? ContextExecutors.wrap(pool) : pool;
+    boolean wrapped = mode == Mode.WRAPPERS || mode == Mode.WRAPPERS_UNDER_AGENT;
+    executor = wrapped ? ContextExecutors.wrap(pool) : pool;
     read =
         switch (mode) {
-          case AGENT, WRAPPERS -> () -> VAR.getOrDefault(null);
+          case AGENT, WRAPPERS, WRAPPERS_UNDER_AGENT -> () -> VAR.getOrDefault(null);
           case TTL_AGENT -> TTL::get;
           case NONE -> LOCAL::get;
         };
@@ -106,7 +111,7 @@ public class AgentHopBenchmark {
   @Setup(Level.Iteration)
   public void bind() throws Exception {
     switch (mode) {
-      case AGENT, WRAPPERS -> {
+      case AGENT, WRAPPERS, WRAPPERS_UNDER_AGENT -> {
         entered = new Context().enter();
         VAR.set(ContextSystem.VALUE);
       }
@@ -166,7 +171,7 @@ public class AgentHopBenchmark {
           }
         };
     CompletableFuture<Object> first =
-        mode == Mode.WRAPPERS
+        mode == Mode.WRAPPERS || mode == Mode.WRAPPERS_UNDER_AGENT
             ? ContextFutures.supplyAsync(supplier, pool)
             : CompletableFuture.supplyAsync(supplier, pool);
     CompletableFuture<Object> last =
