@@ -55,6 +55,16 @@ final class Advices {
     }
   }
 
+  /** {@code ThreadPoolExecutor.runWorker}: the worker's thread takes over its first task. */
+  static final class WorkerRunning {
+    private WorkerRunning() {}
+
+    @Advice.OnMethodEnter
+    static void enter() {
+      Propagation.workerRunning();
+    }
+  }
+
   /** {@code ThreadPoolExecutor.remove(task)}: finds the task the agent bound for it. */
   static final class Remove {
     private Remove() {}

@@ -134,6 +134,7 @@ public final class Installer {
                   advice(Advices.ShutdownNow.class, named("shutdownNow").and(takesArguments(0))))
               // The worker and the hooks see the caller's own task; it runs bound.
               .transform(advice(Advices.TakenTask.class, named("getTask").and(takesArguments(0))))
+              .transform(advice(Advices.WorkerRunning.class, named("runWorker")))
               .transform(
                   (builder, type, loader, module, domain) ->
                       builder.visit(

@@ -151,13 +151,20 @@ public final class Propagation {
     if (bound != null && unwrap(bound) == task) {
       TAKEN.remove();
       bound.run();
-      return;
-    }
-    bound = FIRST_TASKS.remove(Thread.currentThread());
-    if (bound != null && unwrap(bound) == task) {
-      bound.run();
     } else {
       task.run();
+    }
+  }
+
+  /**
+   * A {@code ThreadPoolExecutor}'s worker begins, on its own thread: its first task, if the
+   * agent bound it, is the one it will take first. Once per worker, so the tasks themselves never
+   * touch the shared map.
+   */
+  public static void workerRunning() {
+    Runnable first = FIRST_TASKS.remove(Thread.currentThread());
+    if (first != null) {
+      TAKEN.set(first);
     }
   }
 
