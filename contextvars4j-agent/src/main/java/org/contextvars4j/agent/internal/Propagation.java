@@ -120,8 +120,13 @@ public final class Propagation {
   private static final Map<Thread, Runnable> FIRST_TASKS =
       Collections.synchronizedMap(new WeakHashMap<>());
 
-  /** The bound form of the task a pool's worker took last, until the worker runs it. */
-  private static final ThreadLocal<@Nullable Runnable> TAKEN = new ThreadLocal<>();
+  /**
+   * The bound form of the task a pool's worker took last, until the worker runs it. A holder set
+   * and cleared in place: a {@code ThreadLocal} set and removed per task would allocate its map
+   * entry again for every task.
+   */
+  private static final ThreadLocal<@Nullable Runnable[]> TAKEN =
+      ThreadLocal.withInitial(() -> new Runnable[1]);
 
   /**
    * A {@code ThreadPoolExecutor}'s worker has taken {@code task} from the queue: the worker and
@@ -132,11 +137,12 @@ public final class Propagation {
    * @return the task as it was handed over
    */
   public static @Nullable Runnable taken(@Nullable Runnable task) {
+    Runnable[] taken = TAKEN.get();
     if (task instanceof Carried) {
-      TAKEN.set(task);
+      taken[0] = task;
       return unwrap(task);
     }
-    TAKEN.remove();
+    taken[0] = null;
     return task;
   }
 
@@ -147,9 +153,10 @@ public final class Propagation {
    * @param task the task, as {@link #taken} gave it to the worker
    */
   public static void runTaken(Runnable task) {
-    Runnable bound = TAKEN.get();
+    Runnable[] taken = TAKEN.get();
+    Runnable bound = taken[0];
     if (bound != null && unwrap(bound) == task) {
-      TAKEN.remove();
+      taken[0] = null;
       bound.run();
     } else {
       task.run();
@@ -164,7 +171,7 @@ public final class Propagation {
   public static void workerRunning() {
     Runnable first = FIRST_TASKS.remove(Thread.currentThread());
     if (first != null) {
-      TAKEN.set(first);
+      TAKEN.get()[0] = first;
     }
   }
 
