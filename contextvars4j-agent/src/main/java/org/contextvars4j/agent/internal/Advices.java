@@ -240,10 +240,12 @@ final class Advices {
               + type.getClassLoader()
               + "; under the agent, the one copy is in the bootstrap class loader, and code using"
               + " another would not see the context the JDK's executors and threads carry. Make"
-              + " that class loader ask its parent for the org.contextvars4j classes (for a"
-              + " child-first web application class loader: remove contextvars4j-core from the"
-              + " application, or list org.contextvars4j among the packages its parent loads),"
-              + " or run without the agent.");
+              + " that class loader ask its parent for the org.contextvars4j classes (a Tomcat"
+              + " web application: <Loader delegate=\"true\"/>), or remove contextvars4j-core"
+              + " from it, or run without the agent. If the agent's jar was renamed, give it back"
+              + " its name: the JVM then puts it on the bootstrap class path from the start, where"
+              + " such loaders (Tomcat's, by default) find the core's class files and use that"
+              + " copy.");
     }
   }
 }
