@@ -150,6 +150,13 @@ public final class Installer {
                       Advices.WorkerFirstTask.class,
                       // Its one constructor: (the pool, the first task).
                       ElementMatchers.isConstructor()))
+              // A channel group's event loop, handed to its pool as the group starts: it is the
+              // group's own, and starts empty like the pool's threads.
+              .type(named("sun.nio.ch.AsynchronousChannelGroupImpl"))
+              .transform(
+                  advice(
+                      Advices.OwnThreads.class,
+                      named("startThreads").and(takesArguments(Runnable.class))))
               // A thread per task: the task is bound, whether threads inherit or not.
               .type(named("java.util.concurrent.ThreadPerTaskExecutor"))
               .transform(
@@ -335,6 +342,7 @@ public final class Installer {
           "java.lang.VirtualThread",
           "java.util.Timer",
           "java.util.TimerThread",
+          "sun.nio.ch.AsynchronousChannelGroupImpl",
           "java.util.concurrent.CompletableFuture",
           "java.util.concurrent.CompletableFuture$DelayedExecutor",
           "java.util.concurrent.ThreadPerTaskExecutor",

@@ -88,6 +88,9 @@ public final class Propagation {
    */
   public static @Nullable Runnable runnable(@Nullable Runnable task) {
     if (task == null
+        // A pool's own long-running task (a channel group's event loop), handed over while it
+        // starts its threads: it runs as the pool's threads start, empty.
+        || OWN_THREADS.get()[0] > 0
         || task instanceof Carried
         || task.getClass() == CARRIED_RUNNABLE
         // A CompletableFuture's own task: its function is bound already, where it was attached.
