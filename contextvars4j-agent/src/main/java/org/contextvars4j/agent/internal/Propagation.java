@@ -42,6 +42,12 @@ public final class Propagation {
   private static final Class<?> CARRIED_RUNNABLE = ContextExecutors.capture(() -> {}).getClass();
 
   /**
+   * The core's class whose lambdas are the functions {@code ContextFutures} and the executor
+   * wrappers bind: each runs in a context of its own already.
+   */
+  private static final Class<?> CAPTURED = coreClass("org.contextvars4j.concurrent.Captured");
+
+  /**
    * Threads started and not yet running, with the context each will run in. Weak keys: a thread
    * whose run the agent could not instrument, or that never ran, does not stay reachable from here.
    */
@@ -75,6 +81,31 @@ public final class Propagation {
 
   private Propagation() {}
 
+  private static Class<?> coreClass(String name) {
+    try {
+      return Class.forName(name, false, Context.class.getClassLoader());
+    } catch (ClassNotFoundException e) {
+      throw new IllegalStateException("the agent's core has no " + name, e);
+    }
+  }
+
+  /**
+   * Whether the core bound {@code function} already: a task of its executor wrappers, a function
+   * of {@code ContextFutures}, or an action of {@code Context.wrap} (which runs in that context).
+   * The agent binds none of them again.
+   */
+  private static boolean boundByTheCore(Object function) {
+    Class<?> type = function.getClass();
+    if (type == CARRIED_RUNNABLE) {
+      return true;
+    }
+    if (!type.isHidden()) {
+      return false;
+    }
+    Class<?> host = type.getNestHost();
+    return host == CAPTURED || host == Context.class;
+  }
+
 
   static void threadsInherit(boolean inherit) {
     threadsInherit = inherit;
@@ -92,7 +123,7 @@ public final class Propagation {
         // starts its threads: it runs as the pool's threads start, empty.
         || OWN_THREADS.get()[0] > 0
         || task instanceof Carried
-        || task.getClass() == CARRIED_RUNNABLE
+        || boundByTheCore(task)
         // A CompletableFuture's own task: its function is bound already, where it was attached.
         || task instanceof CompletableFuture.AsynchronousCompletionTask) {
       return task;
@@ -231,7 +262,7 @@ public final class Propagation {
    * @param <V> the task's result
    */
   public static <V> @Nullable Callable<V> callable(@Nullable Callable<V> task) {
-    return task == null ? null : ContextExecutors.capture(task);
+    return task == null || boundByTheCore(task) ? task : ContextExecutors.capture(task);
   }
 
   /**
@@ -260,7 +291,7 @@ public final class Propagation {
    */
   @SuppressWarnings({"unchecked", "rawtypes"})
   public static @Nullable Object stageFunction(@Nullable Object function) {
-    if (function == null || function instanceof Carried) {
+    if (function == null || function instanceof Carried || boundByTheCore(function)) {
       return function;
     }
     Object mapping = ACCESS.currentMapping();
