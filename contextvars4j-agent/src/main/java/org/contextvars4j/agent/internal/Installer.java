@@ -37,8 +37,12 @@ import org.jspecify.annotations.Nullable;
  *       ScheduledThreadPoolExecutor.schedule}, {@code scheduleAtFixedRate}, {@code
  *       scheduleWithFixedDelay} (a periodic task starts every run from the values captured when
  *       it was scheduled), every submission to a {@code ForkJoinPool} and {@code
- *       ForkJoinTask.fork()} (hence parallel streams): the task runs in a copy of the context
- *       current where it was handed over.
+ *       ForkJoinTask.fork()} (hence parallel streams), {@code ForkJoinPool.schedule...}, the JDK's
+ *       thread-per-task executors and {@code CompletableFuture.delayedExecutor}: the task runs in
+ *       a copy of the context current where it was handed over. A pool's worker, its {@code
+ *       beforeExecute}/{@code afterExecute} hooks, {@code shutdownNow()} and {@code remove} see the
+ *       caller's own task. What the core carried already ({@code ContextExecutors}, {@code
+ *       ContextFutures}, {@code Context.wrap}) is not carried again.
  *   <li>{@code CompletableFuture}: the function of every stage, dependent or asynchronous, runs in
  *       a copy of the context current where the stage was attached, whichever thread completes
  *       the future.
@@ -46,7 +50,10 @@ import org.jspecify.annotations.Nullable;
  *       where it was scheduled.
  *   <li>Threads: a platform or virtual thread runs in a copy of the context current where it was
  *       started; except the threads that a {@code ThreadPoolExecutor}, a {@code ForkJoinPool} or a
- *       {@code Timer} starts for itself, which start empty.
+ *       {@code Timer} starts for itself, and the JDK's own thread classes, which start empty (so
+ *       does the event loop a fixed-pool NIO.2 channel group hands to its pool).
+ *   <li>A second copy of the core, defined by a class loader that did not ask its parent, fails at
+ *       its first use with a message that says what to do.
  * </ul>
  *
  * <h2>Options</h2>
