@@ -95,17 +95,24 @@ public final class Propagation {
    * The agent binds none of them again.
    */
   private static boolean boundByTheCore(Object function) {
-    Class<?> type = function.getClass();
-    if (type == CARRIED_RUNNABLE) {
-      return true;
-    }
-    if (!type.isHidden()) {
-      return false;
-    }
-    Class<?> host = type.getNestHost();
-    return host == CAPTURED || host == Context.class;
+    return BOUND_BY_THE_CORE.get(function.getClass());
   }
 
+  /** Per class, once: {@code isHidden} and {@code getNestHost} are not free on every hand-over. */
+  private static final ClassValue<Boolean> BOUND_BY_THE_CORE =
+      new ClassValue<>() {
+        @Override
+        protected Boolean computeValue(Class<?> type) {
+          if (type == CARRIED_RUNNABLE) {
+            return true;
+          }
+          if (!type.isHidden()) {
+            return false;
+          }
+          Class<?> host = type.getNestHost();
+          return host == CAPTURED || host == Context.class;
+        }
+      };
 
   static void threadsInherit(boolean inherit) {
     threadsInherit = inherit;
@@ -119,13 +126,13 @@ public final class Propagation {
    */
   public static @Nullable Runnable runnable(@Nullable Runnable task) {
     if (task == null
-        // A pool's own long-running task (a channel group's event loop), handed over while it
-        // starts its threads: it runs as the pool's threads start, empty.
-        || OWN_THREADS.get()[0] > 0
         || task instanceof Carried
-        || boundByTheCore(task)
         // A CompletableFuture's own task: its function is bound already, where it was attached.
-        || task instanceof CompletableFuture.AsynchronousCompletionTask) {
+        || task instanceof CompletableFuture.AsynchronousCompletionTask
+        || boundByTheCore(task)
+        // A pool's own long-running task (a channel group's event loop), handed over while it
+        // starts its threads: it runs as the pool's threads start, empty. Last: a lookup.
+        || OWN_THREADS.get()[0] > 0) {
       return task;
     }
     Object mapping = ACCESS.currentMapping();
