@@ -6,6 +6,7 @@ import java.io.PrintStream;
 import java.lang.instrument.ClassFileTransformer;
 import java.lang.instrument.Instrumentation;
 import java.security.ProtectionDomain;
+import java.util.ArrayList;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
@@ -94,10 +95,42 @@ final class ContextTransformer implements ClassFileTransformer {
    *     able to retransform
    */
   void retransformLoaded(Instrumentation instrumentation) {
+    List<Class<?>> targets = new ArrayList<>();
     for (Class<?> type : instrumentation.getAllLoadedClasses()) {
-      if (!isTarget(type) || !instrumentation.isModifiableClass(type)) {
-        continue;
+      if (isTarget(type) && instrumentation.isModifiableClass(type)) {
+        targets.add(type);
       }
+    }
+    // Start-up waits for this: with a second processor, a second thread takes half of the
+    // classes (each transformation runs on the thread that asks for it; the JVM only swaps the
+    // classes one at a time).
+    if (targets.size() > 1 && Runtime.getRuntime().availableProcessors() > 1) {
+      List<Class<?>> half = targets.subList(0, targets.size() / 2);
+      Thread second =
+          new Thread(
+              () -> retransform(instrumentation, half), "contextvars4j-agent-retransformation");
+      second.setDaemon(true);
+      second.start();
+      retransform(instrumentation, targets.subList(targets.size() / 2, targets.size()));
+      boolean interrupted = false;
+      while (true) {
+        try {
+          second.join();
+          break;
+        } catch (InterruptedException e) {
+          interrupted = true;
+        }
+      }
+      if (interrupted) {
+        Thread.currentThread().interrupt();
+      }
+    } else {
+      retransform(instrumentation, targets);
+    }
+  }
+
+  private void retransform(Instrumentation instrumentation, List<Class<?>> types) {
+    for (Class<?> type : types) {
       try {
         instrumentation.retransformClasses(type);
       } catch (Throwable e) {

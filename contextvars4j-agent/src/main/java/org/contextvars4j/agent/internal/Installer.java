@@ -1,6 +1,5 @@
 package org.contextvars4j.agent.internal;
 
-import static net.bytebuddy.matcher.ElementMatchers.isDeclaredBy;
 import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.namedOneOf;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
@@ -13,11 +12,12 @@ import java.util.Map;
 import java.util.Set;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.asm.AsmVisitorWrapper;
-import net.bytebuddy.asm.MemberSubstitution;
 import net.bytebuddy.description.method.MethodDescription;
 import net.bytebuddy.dynamic.ClassFileLocator;
+import net.bytebuddy.jar.asm.Opcodes;
 import net.bytebuddy.matcher.ElementMatcher;
 import net.bytebuddy.matcher.ElementMatchers;
+import net.bytebuddy.pool.TypePool;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -100,10 +100,8 @@ public final class Installer {
           // The worker and the hooks see the caller's own task; it runs bound.
           advice(Advices.TakenTask.class, named("getTask").and(takesArguments(0))),
           advice(Advices.WorkerRunning.class, named("runWorker")),
-          MemberSubstitution.relaxed()
-              .method(named("run").and(isDeclaredBy(Runnable.class)))
-              .replaceWith(RUN_TAKEN)
-              .on(named("runWorker")),
+          CallRedirect.of(
+              named("runWorker"), Opcodes.INVOKEINTERFACE, "java/lang/Runnable", "run", "runTaken"),
           advice(Advices.Remove.class, named("remove").and(takesArguments(Runnable.class))));
       add(
           jdk,
@@ -162,10 +160,12 @@ public final class Installer {
       add(
           jdk,
           "java.util.TimerThread",
-          MemberSubstitution.relaxed()
-              .method(named("run").and(isDeclaredBy(named("java.util.TimerTask"))))
-              .replaceWith(RUN_TIMER_TASK)
-              .on(named("mainLoop")));
+          CallRedirect.of(
+              named("mainLoop"),
+              Opcodes.INVOKEVIRTUAL,
+              "java/util/TimerTask",
+              "run",
+              "runTimerTask"));
     }
     if (!parsed.skips("futures")) {
       add(
@@ -240,10 +240,18 @@ public final class Installer {
 
   private static AsmVisitorWrapper advice(
       Class<?> advice, ElementMatcher<? super MethodDescription> methods) {
-    // The advice's class file is read from the agent jar, which the system class loader (asking
-    // the bootstrap one first) sees: the bootstrap loader itself exposes no class files.
-    return Advice.to(advice, ClassFileLocator.ForClassLoader.ofSystemLoader()).on(methods);
+    String name = advice.getName();
+    // Made when a class it is for is transformed: the advice is then described from its class
+    // file, as reflection would load the classes in its signatures, the transformed one among them.
+    return new LazyVisitor(
+        () -> Advice.to(ADVICE_POOL.describe(name).resolve(), ADVICE_CLASS_FILES).on(methods));
   }
+
+  // The advice's class files are read from the agent jar, which the system class loader (asking
+  // the bootstrap one first) sees: the bootstrap loader itself exposes no class files.
+  private static final ClassFileLocator ADVICE_CLASS_FILES =
+      ClassFileLocator.ForClassLoader.ofSystemLoader();
+  private static final TypePool ADVICE_POOL = TypePool.Default.of(ADVICE_CLASS_FILES);
 
   /** The agent's options. */
   record Options(boolean threadsInherit, Set<String> skip, boolean log) {
@@ -277,18 +285,6 @@ public final class Installer {
 
     boolean skips(String part) {
       return skip.contains(part);
-    }
-  }
-
-  private static final java.lang.reflect.Method RUN_TIMER_TASK;
-  private static final java.lang.reflect.Method RUN_TAKEN;
-
-  static {
-    try {
-      RUN_TIMER_TASK = Propagation.class.getMethod("runTimerTask", java.util.TimerTask.class);
-      RUN_TAKEN = Propagation.class.getMethod("runTaken", Runnable.class);
-    } catch (NoSuchMethodException e) {
-      throw new ExceptionInInitializerError(e);
     }
   }
 }

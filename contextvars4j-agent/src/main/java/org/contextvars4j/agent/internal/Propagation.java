@@ -71,8 +71,11 @@ public final class Propagation {
     }
   }
 
-  /** The class of virtual threads. */
-  private static final Class<?> VIRTUAL_THREAD = Thread.ofVirtual().unstarted(() -> {}).getClass();
+  /**
+   * The class of virtual threads, found by name: making one would initialize their scheduler at
+   * start-up, in every application, whether it uses virtual threads or not.
+   */
+  private static final Class<?> VIRTUAL_THREAD = jdkClass("java.lang.VirtualThread");
 
   /** Above 0 while a {@code ThreadPoolExecutor} is starting a worker on this thread. */
   private static final ThreadLocal<int[]> OWN_THREADS = ThreadLocal.withInitial(() -> new int[1]);
@@ -80,6 +83,14 @@ public final class Propagation {
   private static volatile boolean threadsInherit = true;
 
   private Propagation() {}
+
+  private static Class<?> jdkClass(String name) {
+    try {
+      return Class.forName(name, false, null);
+    } catch (ClassNotFoundException e) {
+      throw new IllegalStateException("this JDK has no " + name, e);
+    }
+  }
 
   private static Class<?> coreClass(String name) {
     try {
