@@ -80,15 +80,17 @@ public final class Installer {
    */
   public static void install(@Nullable String options, Instrumentation instrumentation) {
     Options parsed = Options.parse(options);
-    Propagation.threadsInherit(parsed.threadsInherit());
-    // The JDK's classes call the agent's, which are in the bootstrap loader's unnamed module.
+    // The JDK's classes call the agent's, which are in the bootstrap loader's unnamed module; the
+    // agent reads what the JDK's task adapters hold (Adapted).
+    Module agent = Installer.class.getModule();
     instrumentation.redefineModule(
         Object.class.getModule(),
-        Set.of(Installer.class.getModule()),
+        Set.of(agent),
         Map.of(),
-        Map.of(),
+        Map.of("java.util.concurrent", Set.of(agent)),
         Set.of(),
         Map.of());
+    Propagation.threadsInherit(parsed.threadsInherit());
 
     Map<String, List<AsmVisitorWrapper>> jdk = new HashMap<>();
     if (!parsed.skips("executors")) {

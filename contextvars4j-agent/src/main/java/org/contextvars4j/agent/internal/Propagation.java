@@ -109,6 +109,15 @@ public final class Propagation {
     return BOUND_BY_THE_CORE.get(function.getClass());
   }
 
+  /**
+   * Whether the core bound what {@code task} runs: {@code task} itself, or the function inside
+   * the JDK's adapters that a pool's {@code submit} made of it (a {@code submit} through the
+   * core's wrappers hands the pool such an adapter of a bound function).
+   */
+  private static boolean runsBound(Object task) {
+    return boundByTheCore(task) || boundByTheCore(Adapted.function(task));
+  }
+
   /** Per class, once: {@code isHidden} and {@code getNestHost} are not free on every hand-over. */
   private static final ClassValue<Boolean> BOUND_BY_THE_CORE =
       new ClassValue<>() {
@@ -140,7 +149,7 @@ public final class Propagation {
         || task instanceof Carried
         // A CompletableFuture's own task: its function is bound already, where it was attached.
         || task instanceof CompletableFuture.AsynchronousCompletionTask
-        || boundByTheCore(task)
+        || runsBound(task)
         // A pool's own long-running task (a channel group's event loop), handed over while it
         // starts its threads: it runs as the pool's threads start, empty. Last: a lookup.
         || OWN_THREADS.get()[0] > 0) {
@@ -421,7 +430,9 @@ public final class Propagation {
    */
   public static void forking(@Nullable ForkJoinTask<?> task) {
     // A CompletableFuture's own task: its function is bound already, where it was attached.
-    if (task != null && !(task instanceof CompletableFuture.AsynchronousCompletionTask)) {
+    if (task != null
+        && !(task instanceof CompletableFuture.AsynchronousCompletionTask)
+        && !runsBound(task)) {
       stripe(task).put(task, Context.copyCurrent());
     }
   }
