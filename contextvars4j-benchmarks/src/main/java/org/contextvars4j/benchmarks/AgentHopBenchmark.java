@@ -4,7 +4,8 @@ import com.alibaba.ttl.TransmittableThreadLocal;
 import java.util.concurrent.Callable;
 import java.util.concurrent.CompletableFuture;
 import java.util.concurrent.ExecutionException;
-import java.util.concurrent.Executor;
+import java.util.concurrent.ExecutorService;
+import java.util.concurrent.Future;
 import java.util.concurrent.ThreadPoolExecutor;
 import java.util.concurrent.TimeUnit;
 import java.util.function.Supplier;
@@ -75,7 +76,7 @@ public class AgentHopBenchmark {
   private static final ThreadLocal<Object> LOCAL = new ThreadLocal<>();
 
   private ThreadPoolExecutor pool;
-  private Executor executor;
+  private ExecutorService executor;
   private Callable<Object> read;
   private Context.Scope entered;
 
@@ -154,6 +155,19 @@ public class AgentHopBenchmark {
   @Benchmark
   public Object hop() throws ExecutionException, InterruptedException {
     return ExecutorHopBenchmark.handOver(executor, read);
+  }
+
+  /**
+   * {@code submit} of a {@code Callable} that reads the value: the pool wraps it in its own {@code
+   * FutureTask}, which the agent looks through when the wrappers bound the callable already.
+   */
+  @Benchmark
+  public Object submit() throws ExecutionException, InterruptedException {
+    Future<Object> future = executor.submit(read);
+    while (!future.isDone()) {
+      Thread.onSpinWait();
+    }
+    return future.get();
   }
 
   /**
