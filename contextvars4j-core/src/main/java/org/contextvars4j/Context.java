@@ -137,7 +137,7 @@ public final class Context implements Iterable<ContextVar<?>> {
   private volatile @Nullable Thread owner;
 
   /** The open {@link Scope} that entered this context, if entered by {@link #enter()}. */
-  private @Nullable EnteredScope entry;
+  @Nullable EnteredScope entry;
 
   /*
    * While entered: the slots of the thread's overlay that hold this context's sets, [bottom, top);
@@ -547,7 +547,7 @@ public final class Context implements Iterable<ContextVar<?>> {
   }
 
   /** Exits the innermost entered context, which an action forgot; adds it to {@code forgotten}. */
-  private static StringBuilder exitForgotten(ThreadState state, @Nullable StringBuilder forgotten) {
+  static StringBuilder exitForgotten(ThreadState state, @Nullable StringBuilder forgotten) {
     Context inner = state.context;
     assert inner != null : "a forgotten scope has a context";
     EnteredScope scope = inner.entry;
@@ -585,7 +585,7 @@ public final class Context implements Iterable<ContextVar<?>> {
             where));
   }
 
-  private String identity() {
+  String identity() {
     return "Context@" + Integer.toHexString(System.identityHashCode(this));
   }
 

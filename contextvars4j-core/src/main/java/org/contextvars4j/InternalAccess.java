@@ -22,6 +22,16 @@ final class InternalAccess extends ContextAccess {
   }
 
   @Override
+  public Object enterStep(Context task) {
+    return TaskSteps.enter(task);
+  }
+
+  @Override
+  public void leaveStep(Object step) {
+    TaskSteps.leave((TaskSteps.Step) step);
+  }
+
+  @Override
   public <R extends @Nullable Object, X extends Throwable> R callInNew(
       Object mapping, Context.CallableOp<R, X> op) throws X {
     return Context.callInNew((Vars) mapping, op);

@@ -67,12 +67,25 @@ final class ThreadState {
    * Variables stay in cleared slots and in newestVar (values do not): a set then stores the
    * variable only when the slot held another one, which in a request loop it rarely does. So a
    * thread may keep a few variable objects reachable, at most one per slot, never a value.
+   *
+   * Step frames (TaskSteps): a step of a task that runs in one Context across threads, a Kotlin
+   * coroutine between two suspensions. The task's next step may start on another thread before
+   * this thread has left the step (kotlinx.coroutines restores late), so a step never holds its
+   * sets in the overlay, where the next step could not see them, and never writes back on leaving,
+   * which could undo the next step's sets: every set and unbind of a step makes the new mapping at
+   * once and publishes it in the Context (write-through), and the frame's base mapping is in
+   * baseVars. A step frame's epoch is negative (the sign bit set on a fresh number): that is what
+   * marks the frame, and a nested frame's leaving restores it with the epoch. A step's token has
+   * slot STEP_SLOT, which never matches the top slot, so its reset binds the old value again.
    */
 
   /** Sets a frame's region of the overlay holds before they are folded into its base mapping. */
   static final int MAX_OVERLAY = 8;
 
   private static final Object[] NO_ENTRIES = new Object[0];
+
+  /** The slot of a step's tokens: no slot, so their reset never takes the clear-the-slot path. */
+  static final int STEP_SLOT = Integer.MIN_VALUE;
 
   /** The bit of {@link #flags} that says the newest set is in the fields. */
   private static final int NEWEST = 1 << 31;
@@ -130,16 +143,24 @@ final class ThreadState {
   /** {@return the base mapping of the current frame} */
   Vars frameVars() {
     Context current = context;
-    return current == null || current == DEFERRED ? baseVars : current.vars;
+    return current == null || current == DEFERRED || epoch < 0 ? baseVars : current.vars;
   }
 
   private void setFrameVars(Vars mapping) {
     Context current = context;
     if (current == null || current == DEFERRED) {
       baseVars = mapping;
+    } else if (epoch < 0) {
+      baseVars = mapping;
+      current.vars = mapping;
     } else {
       current.vars = mapping;
     }
+  }
+
+  /** {@return whether the current frame is a step frame} */
+  boolean inStep() {
+    return epoch < 0;
   }
 
   /** Returns the value of {@code var} in the current mapping, or {@link ContextVar#UNBOUND}. */
@@ -244,6 +265,9 @@ final class ThreadState {
    * the value stored in a field, the variable too if the field held another one.
    */
   <T extends @Nullable Object> Token<T> push(ContextVar<T> var, @Nullable Object value) {
+    if (epoch < 0) {
+      return pushInStep(var, value);
+    }
     if (context == DEFERRED || top - bottom == MAX_OVERLAY) {
       makeRoom();
     }
@@ -265,6 +289,20 @@ final class ThreadState {
     snapshot = null;
     return new Token<>(
         var, this, context, slot, epoch, old, old == Token.NOT_LOOKED_UP ? frameVars() : null);
+  }
+
+  /** A set in a step frame: the new mapping is made and published in the step's Context now. */
+  private <T extends @Nullable Object> Token<T> pushInStep(
+      ContextVar<T> var, @Nullable Object value) {
+    Context step = context;
+    assert step != null && step != DEFERRED : "a step frame has its task's Context";
+    Vars before = baseVars;
+    Object old = before.lookup(var);
+    Vars after = before.with(var, value);
+    baseVars = after;
+    step.vars = after;
+    snapshot = null;
+    return new Token<>(var, this, step, STEP_SLOT, epoch, old, null);
   }
 
   /**
@@ -338,7 +376,10 @@ final class ThreadState {
       setFrameVars(frameVars().withAll(entries, bottom, top));
       clearRegion();
     }
-    epoch = ++epochs;
+    if (epoch >= 0) {
+      // A step frame keeps its epoch, which names it (its tokens never take the slot path).
+      epoch = ++epochs;
+    }
     snapshot = null;
   }
 
@@ -388,8 +429,9 @@ final class ThreadState {
       spillNewest();
     }
     Context outer = context;
-    if (outer != null && outer != DEFERRED) {
-      // Where the outer context's region ends, for a read of it while it is suspended.
+    if (outer != null && outer != DEFERRED && epoch >= 0) {
+      // Where the outer context's region ends, for a read of it while it is suspended. (Not for
+      // a step, whose Context another thread's step may be using: its mapping is published.)
       outer.top = top;
     }
     bottom = top;
@@ -420,6 +462,41 @@ final class ThreadState {
       clearRegion();
     }
     baseVars = outerVars;
+    restoreFrame(outer, outerBottom, outerEpoch);
+  }
+
+  /**
+   * Opens a step frame for {@code task}: its base mapping is what the task's last step published.
+   * The caller keeps what {@link #enter} says, and {@link #baseVars()}, to pass them to {@link
+   * #leaveStep}, and reads {@link #epoch} afterwards: it names the frame.
+   */
+  void enterStep(Context task) {
+    suspendCurrentFrame();
+    context = task;
+    baseVars = task.vars;
+    epoch |= Long.MIN_VALUE;
+  }
+
+  /**
+   * Leaves a step frame that opened at slot {@code stepBottom}, with whatever is still above it
+   * (the caller exited what it could), and makes the given outer frame current again. An outer
+   * step frame's base mapping is read again from its Context: a nested step of the same task
+   * (kotlinx's undispatched {@code withContext}) published sets that the outer one now sees.
+   */
+  void leaveStep(
+      int stepBottom,
+      @Nullable Context outer,
+      Vars outerVars,
+      int outerBottom,
+      long outerEpoch) {
+    Object[] slots = entries;
+    for (int i = 2 * stepBottom + 1, end = 2 * olderEnd(); i < end; i += 2) {
+      slots[i] = null;
+    }
+    flags &= ~NEWEST;
+    newestValue = null;
+    top = stepBottom;
+    baseVars = outerEpoch < 0 && outer != null ? outer.vars : outerVars;
     restoreFrame(outer, outerBottom, outerEpoch);
   }
 

@@ -76,4 +76,25 @@ public abstract class ContextAccess {
    */
   public abstract <R extends @Nullable Object, X extends Throwable> R callInNew(
       Object mapping, Context.CallableOp<R, X> op) throws X;
+
+  /**
+   * Opens, on the calling thread, a step of a task that runs in {@code task} across threads (a
+   * Kotlin coroutine between two suspensions): until {@link #leaveStep}, {@code task} is the
+   * current context, and every set made in it is published in {@code task} at once, so that the
+   * task's next step, on any thread, sees it. Steps of one task may overlap (the next one opens
+   * before this one is left): no step claims {@code task}, and leaving writes nothing back.
+   *
+   * @param task the task's context
+   * @return the step, to pass to {@link #leaveStep} on this thread
+   */
+  public abstract Object enterStep(Context task);
+
+  /**
+   * Leaves {@code step} and every step opened above it on the calling thread, back to the context
+   * that was current before it; does nothing if it is not open on the calling thread (left
+   * already, or opened on another thread). Never throws.
+   *
+   * @param step what {@link #enterStep} returned
+   */
+  public abstract void leaveStep(Object step);
 }
