@@ -73,8 +73,10 @@ final class ThreadState {
    * this thread has left the step (kotlinx.coroutines restores late), so a step never holds its
    * sets in the overlay, where the next step could not see them, and never writes back on leaving,
    * which could undo the next step's sets: every set and unbind of a step makes the new mapping at
-   * once and publishes it in the Context (write-through), and the frame's base mapping is in
-   * baseVars. A step frame's epoch is negative (the sign bit set on a fresh number): that is what
+   * once and publishes it in the Context (write-through), and every read of a step reads the
+   * Context's mapping, never a copy of it: a step may go on after another thread's step of the
+   * same task published (kotlinx's withContext returns at once when its block, dispatched to
+   * another thread, finished before the caller suspended). A step frame's epoch is negative (the sign bit set on a fresh number): that is what
    * marks the frame, and a nested frame's leaving restores it with the epoch. A step's token has
    * slot STEP_SLOT, which never matches the top slot, so its reset binds the old value again.
    */
@@ -143,16 +145,13 @@ final class ThreadState {
   /** {@return the base mapping of the current frame} */
   Vars frameVars() {
     Context current = context;
-    return current == null || current == DEFERRED || epoch < 0 ? baseVars : current.vars;
+    return current == null || current == DEFERRED ? baseVars : current.vars;
   }
 
   private void setFrameVars(Vars mapping) {
     Context current = context;
     if (current == null || current == DEFERRED) {
       baseVars = mapping;
-    } else if (epoch < 0) {
-      baseVars = mapping;
-      current.vars = mapping;
     } else {
       current.vars = mapping;
     }
@@ -296,11 +295,9 @@ final class ThreadState {
       ContextVar<T> var, @Nullable Object value) {
     Context step = context;
     assert step != null && step != DEFERRED : "a step frame has its task's Context";
-    Vars before = baseVars;
+    Vars before = step.vars;
     Object old = before.lookup(var);
-    Vars after = before.with(var, value);
-    baseVars = after;
-    step.vars = after;
+    step.vars = before.with(var, value);
     snapshot = null;
     return new Token<>(var, this, step, STEP_SLOT, epoch, old, null);
   }
@@ -466,22 +463,22 @@ final class ThreadState {
   }
 
   /**
-   * Opens a step frame for {@code task}: its base mapping is what the task's last step published.
-   * The caller keeps what {@link #enter} says, and {@link #baseVars()}, to pass them to {@link
-   * #leaveStep}, and reads {@link #epoch} afterwards: it names the frame.
+   * Opens a step frame for {@code task}, whose mapping is the task's Context's: what the task's
+   * steps published last, on whichever thread. The caller keeps what {@link #enter} says, and
+   * {@link #baseVars()}, to pass them to {@link #leaveStep}, and reads {@link #epoch} afterwards:
+   * it names the frame.
    */
   void enterStep(Context task) {
     suspendCurrentFrame();
     context = task;
-    baseVars = task.vars;
     epoch |= Long.MIN_VALUE;
   }
 
   /**
    * Leaves a step frame that opened at slot {@code stepBottom}, with whatever is still above it
    * (the caller exited what it could), and makes the given outer frame current again. An outer
-   * step frame's base mapping is read again from its Context: a nested step of the same task
-   * (kotlinx's undispatched {@code withContext}) published sets that the outer one now sees.
+   * step frame reads its Context's mapping, so it sees what a nested step of the same task
+   * (kotlinx's undispatched {@code withContext}) published.
    */
   void leaveStep(
       int stepBottom,
@@ -496,7 +493,7 @@ final class ThreadState {
     flags &= ~NEWEST;
     newestValue = null;
     top = stepBottom;
-    baseVars = outerEpoch < 0 && outer != null ? outer.vars : outerVars;
+    baseVars = outerVars;
     restoreFrame(outer, outerBottom, outerEpoch);
   }
 
