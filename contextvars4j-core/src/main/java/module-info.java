@@ -12,4 +12,7 @@ module org.contextvars4j {
   exports org.contextvars4j;
   exports org.contextvars4j.hamt;
   exports org.contextvars4j.concurrent;
+  // The steps of a coroutine (ContextAccess.enterStep/leaveStep), for the Kotlin module only.
+  exports org.contextvars4j.internal to
+      org.contextvars4j.kotlin;
 }
