@@ -32,7 +32,7 @@ class AsyncioTasksPortTest {
     /** `test_context_1`: a subtask sees the context at its creation; its set stays its own. */
     @ParameterizedTest
     @EnumSource(Loop::class)
-    fun testContext1(loop: Loop) = runUntilComplete(loop) {
+    fun testContext1(loop: Loop): Unit = runUntilComplete(loop) {
         val cvar = ContextVar.named("cvar", "nope")
         val sub: suspend () -> Unit = {
             delay(10)
@@ -56,7 +56,7 @@ class AsyncioTasksPortTest {
      */
     @ParameterizedTest
     @EnumSource(Loop::class)
-    fun testContext2(loop: Loop) = runUntilComplete(loop) {
+    fun testContext2(loop: Loop): Unit = runUntilComplete(loop) {
         val cvar = ContextVar.named("cvar", "nope")
         assertThat(cvar.get()).isEqualTo("nope")
         for (j in 0 until 2) {
