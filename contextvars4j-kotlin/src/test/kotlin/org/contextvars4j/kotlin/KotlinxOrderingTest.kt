@@ -30,19 +30,14 @@ import org.junit.jupiter.api.Test
  * no set is lost, nothing throws into kotlinx, and the threads hold nothing afterwards.
  */
 class KotlinxOrderingTest {
-    private val one = Executors.newSingleThreadExecutor { Thread(it, "one") }
-    private val two = Executors.newSingleThreadExecutor { Thread(it, "two") }
-    private val threadOne = one.asCoroutineDispatcher()
-    private val threadTwo = two.asCoroutineDispatcher()
+    private val threads = TwoThreads()
+    private val one = threads.one
+    private val threadOne = threads.threadOne
+    private val threadTwo = threads.threadTwo
 
     @AfterEach
     fun threadsHoldNothingAfterwards() {
-        for (pool in listOf(one, two)) {
-            assertThat(pool.submit<Int> { Context.copyCurrent().size() }.get(10, TimeUnit.SECONDS))
-                .`as`("what a dispatcher thread holds afterwards").isZero()
-            pool.shutdown()
-            assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).isTrue()
-        }
+        threads.assertEmptyAndStop()
     }
 
     /**
@@ -84,13 +79,7 @@ class KotlinxOrderingTest {
     fun flowOnOfTheSameDispatcherWithSuspensionsRestoresOutOfOrderHarmlessly() = run {
         VAR.set("collector")
         val seen = mutableListOf<String>()
-        flow {
-            for (i in 0 until 3) {
-                emit(VAR.get())
-                VAR.set("upstream $i")
-                yield()
-            }
-        }.flowOn(CoroutineName("same dispatcher")).collect { value ->
+        upstreamThatSets().flowOn(CoroutineName("same dispatcher")).collect { value ->
             seen.add(value + " | " + VAR.get())
             yield()
         }
@@ -108,13 +97,7 @@ class KotlinxOrderingTest {
     fun flowOnOfAnotherDispatcherRunsTheUpstreamInACopy() = run {
         VAR.set("collector")
         val seen = mutableListOf<String>()
-        flow {
-            for (i in 0 until 3) {
-                emit(VAR.get())
-                VAR.set("upstream $i")
-                yield()
-            }
-        }.flowOn(threadTwo).collect { value ->
+        upstreamThatSets().flowOn(threadTwo).collect { value ->
             seen.add(value + " | " + VAR.get())
             yield()
         }
@@ -160,6 +143,15 @@ class KotlinxOrderingTest {
         }
         jobs.forEach { it.join() }
         assertThat(VAR.get()).isEqualTo("unset")
+    }
+
+    /** Emits what it sees, then sets a value of its own and suspends, three times. */
+    private fun upstreamThatSets() = flow {
+        for (i in 0 until 3) {
+            emit(VAR.get())
+            VAR.set("upstream $i")
+            yield()
+        }
     }
 
     private fun run(body: suspend kotlinx.coroutines.CoroutineScope.() -> Unit) {

@@ -29,10 +29,10 @@ import org.slf4j.MDC
  * started is lost at its next suspension (by design, kotlinx says).
  */
 class MdcTest {
-    private val one = Executors.newSingleThreadExecutor { Thread(it, "one") }
-    private val two = Executors.newSingleThreadExecutor { Thread(it, "two") }
-    private val threadOne = one.asCoroutineDispatcher()
-    private val threadTwo = two.asCoroutineDispatcher()
+    private val threads = TwoThreads()
+    private val one = threads.one
+    private val threadOne = threads.threadOne
+    private val threadTwo = threads.threadTwo
     private val log = LoggerFactory.getLogger(MdcTest::class.java)
     private val appender = ListAppender<ILoggingEvent>()
 
@@ -50,11 +50,9 @@ class MdcTest {
     @AfterEach
     fun threadsHoldNoMdc() {
         (log as Logger).detachAppender(appender)
-        for (pool in listOf(one, two)) {
+        threads.checkEachAndStop { pool ->
             assertThat(pool.submit<Map<String, String>?> { MDC.getCopyOfContextMap() }.get(10, TimeUnit.SECONDS))
                 .`as`("the MDC a dispatcher thread holds afterwards").isNullOrEmpty()
-            pool.shutdown()
-            assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).isTrue()
         }
         assertThat(MDC.get("request_id")).isNull()
     }

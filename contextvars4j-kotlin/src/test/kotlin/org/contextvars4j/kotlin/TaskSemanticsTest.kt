@@ -33,20 +33,14 @@ import org.junit.jupiter.api.Test
  * thread changes certain, and let the tests look at what each thread holds afterwards.
  */
 class TaskSemanticsTest {
-    private val one = Executors.newSingleThreadExecutor { Thread(it, "one") }
-    private val two = Executors.newSingleThreadExecutor { Thread(it, "two") }
-    private val threadOne = one.asCoroutineDispatcher()
-    private val threadTwo = two.asCoroutineDispatcher()
+    private val threads = TwoThreads()
+    private val one = threads.one
+    private val threadOne = threads.threadOne
+    private val threadTwo = threads.threadTwo
 
     @AfterEach
     fun threadsHoldNothingAfterwards() {
-        for (pool in listOf(one, two)) {
-            assertThat(pool.submit<Int> { Context.copyCurrent().size() }.get(10, TimeUnit.SECONDS))
-                .`as`("what a dispatcher thread holds once the coroutines are done")
-                .isZero()
-            pool.shutdown()
-            assertThat(pool.awaitTermination(10, TimeUnit.SECONDS)).isTrue()
-        }
+        threads.assertEmptyAndStop()
         assertThat(VAR.get()).`as`("the test thread's own value").isEqualTo("unset")
     }
 
