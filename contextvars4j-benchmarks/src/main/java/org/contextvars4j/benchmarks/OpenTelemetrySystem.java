@@ -24,6 +24,20 @@ import java.util.concurrent.ExecutorService;
  * </ul>
  */
 final class OpenTelemetrySystem implements ContextSystem {
+  /*
+   * The benchmarks jar holds contextvars4j-opentelemetry, whose storage provider OpenTelemetry
+   * would pick as the only one on the class path: the peer is measured on its own default storage
+   * (a ThreadLocal), chosen before OpenTelemetry first asks, and checked.
+   */
+  static {
+    System.setProperty("io.opentelemetry.context.contextStorageProvider", "default");
+    String storage = io.opentelemetry.context.ContextStorage.get().getClass().getName();
+    Checks.require(
+        !storage.startsWith("org.contextvars4j."),
+        "OPENTELEMETRY",
+        "OpenTelemetry must run on its default storage here, not on " + storage);
+  }
+
   private final ContextKey<Object> the = ContextKey.named("the");
   private final ContextKey<Object> unbound = ContextKey.named("unbound");
   private final ContextKey<Object>[] others;
