@@ -951,4 +951,79 @@ final class ExecutorsIT {
       terminate(pool);
     }
   }
+
+  /**
+   * A task that is both a {@code Runnable} and a {@code Callable}, as Reactor's scheduler tasks
+   * are: handed to a method that takes a {@code Callable}, it comes back bound as one.
+   */
+  static final class RunnableAndCallable implements Runnable, Callable<String> {
+    @Override
+    public void run() {
+      throw new AssertionError("the pool was handed a Callable, and must call it");
+    }
+
+    @Override
+    public String call() {
+      return name();
+    }
+  }
+
+  /** Every method that takes a {@code Callable} first, on an executor that takes one. */
+  static Stream<Arguments> callableTakers() {
+    return Stream.of(
+        Arguments.of(
+            Named.of(
+                "ScheduledThreadPoolExecutor.submit(Callable)",
+                (Function<ScheduledExecutorService, Future<String>>)
+                    pool -> pool.submit((Callable<String>) new RunnableAndCallable()))),
+        Arguments.of(
+            Named.of(
+                "ScheduledThreadPoolExecutor.schedule(Callable, delay)",
+                (Function<ScheduledExecutorService, Future<String>>)
+                    pool -> pool.schedule((Callable<String>) new RunnableAndCallable(), 1, MILLISECONDS))));
+  }
+
+  @ParameterizedTest(name = "{0}")
+  @MethodSource("callableTakers")
+  void aTaskThatIsBothRunnableAndCallable_isCalledInTheSubmittersContext(
+      Function<ScheduledExecutorService, Future<String>> submit) throws Exception {
+    ScheduledExecutorService pool = Executors.newScheduledThreadPool(1);
+    try {
+      AtomicReference<Future<String>> result = new AtomicReference<>();
+      inNewContext(
+          () -> {
+            NAME.set("submitter's");
+            result.set(submit.apply(pool));
+          });
+      assertThat(result.get().get(TIMEOUT_SECONDS, SECONDS)).isEqualTo("submitter's");
+    } finally {
+      terminate(pool);
+    }
+  }
+
+  @Test
+  void aTaskThatIsBothRunnableAndCallable_onEveryOtherExecutorThatTakesACallable()
+      throws Exception {
+    ForkJoinPool forkJoin = new ForkJoinPool(1);
+    ExecutorService perTask = Executors.newVirtualThreadPerTaskExecutor();
+    try {
+      List<Future<String>> results = new ArrayList<>();
+      inNewContext(
+          () -> {
+            NAME.set("submitter's");
+            results.add(perTask.submit((Callable<String>) new RunnableAndCallable()));
+            results.add(forkJoin.submit((Callable<String>) new RunnableAndCallable()));
+            // A ScheduledExecutorService since JDK 25; the tests compile for 21.
+            if ((Object) forkJoin instanceof ScheduledExecutorService scheduling) {
+              results.add(scheduling.schedule((Callable<String>) new RunnableAndCallable(), 1, MILLISECONDS));
+            }
+          });
+      for (Future<String> result : results) {
+        assertThat(result.get(TIMEOUT_SECONDS, SECONDS)).isEqualTo("submitter's");
+      }
+    } finally {
+      terminate(perTask);
+      terminate(forkJoin);
+    }
+  }
 }

@@ -89,15 +89,18 @@ final class Advices {
     }
   }
 
-  /** A scheduler's or pool's method taking a Runnable or a Callable first. */
-  static final class TaskArgument {
-    private TaskArgument() {}
+  /**
+   * A scheduler's or pool's method taking a {@code Callable} first. Apart from {@link
+   * RunnableArgument}, by the declared type: a task that is both a {@code Runnable} and a {@code
+   * Callable} (Reactor's are) must come back as the type the method takes.
+   */
+  static final class CallableArgument {
+    private CallableArgument() {}
 
     @Advice.OnMethodEnter
     static void enter(
-        @Advice.Argument(value = 0, readOnly = false, typing = Assigner.Typing.DYNAMIC)
-            Object task) {
-      task = Propagation.task(task);
+        @Advice.Argument(value = 0, readOnly = false) java.util.concurrent.Callable<?> task) {
+      task = Propagation.callable(task);
     }
   }
 

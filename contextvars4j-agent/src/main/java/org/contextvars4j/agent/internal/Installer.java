@@ -2,6 +2,7 @@ package org.contextvars4j.agent.internal;
 
 import static net.bytebuddy.matcher.ElementMatchers.named;
 import static net.bytebuddy.matcher.ElementMatchers.namedOneOf;
+import static net.bytebuddy.matcher.ElementMatchers.takesArgument;
 import static net.bytebuddy.matcher.ElementMatchers.takesArguments;
 
 import java.lang.instrument.Instrumentation;
@@ -10,6 +11,7 @@ import java.util.HashMap;
 import java.util.List;
 import java.util.Map;
 import java.util.Set;
+import java.util.concurrent.Callable;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.asm.AsmVisitorWrapper;
 import net.bytebuddy.description.method.MethodDescription;
@@ -124,8 +126,13 @@ public final class Installer {
           jdk,
           "java.util.concurrent.ThreadPerTaskExecutor",
           advice(
-              Advices.TaskArgument.class,
-              namedOneOf("execute", "submit").and(takesArguments(1).or(takesArguments(2)))));
+              Advices.RunnableArgument.class,
+              namedOneOf("execute", "submit")
+                  .and(takesArguments(1).or(takesArguments(2)))
+                  .and(takesArgument(0, Runnable.class))),
+          advice(
+              Advices.CallableArgument.class,
+              named("submit").and(takesArguments(Callable.class))));
       // Handed to the pool later, by the delayer's thread: bound where it is scheduled.
       add(
           jdk,
@@ -135,9 +142,13 @@ public final class Installer {
           jdk,
           "java.util.concurrent.ScheduledThreadPoolExecutor",
           advice(
-              Advices.TaskArgument.class,
+              Advices.RunnableArgument.class,
               namedOneOf("schedule", "scheduleAtFixedRate", "scheduleWithFixedDelay")
-                  .and(takesArguments(3).or(takesArguments(4)))));
+                  .and(takesArguments(3).or(takesArguments(4)))
+                  .and(takesArgument(0, Runnable.class))),
+          advice(
+              Advices.CallableArgument.class,
+              named("schedule").and(takesArguments(3)).and(takesArgument(0, Callable.class))));
       add(
           jdk,
           "java.util.concurrent.ForkJoinPool",
@@ -145,10 +156,15 @@ public final class Installer {
           advice(Advices.PoolSubmit.class, named("poolSubmit").and(takesArguments(2))),
           // Submitted later, by the pool's delay scheduler: bound where it is scheduled.
           advice(
-              Advices.TaskArgument.class,
-              namedOneOf(
-                      "schedule", "scheduleAtFixedRate", "scheduleWithFixedDelay", "submitWithTimeout")
-                  .and(takesArguments(3).or(takesArguments(4)))));
+              Advices.RunnableArgument.class,
+              namedOneOf("schedule", "scheduleAtFixedRate", "scheduleWithFixedDelay")
+                  .and(takesArguments(3).or(takesArguments(4)))
+                  .and(takesArgument(0, Runnable.class))),
+          advice(
+              Advices.CallableArgument.class,
+              namedOneOf("schedule", "submitWithTimeout")
+                  .and(takesArguments(3).or(takesArguments(4)))
+                  .and(takesArgument(0, Callable.class))));
       add(
           jdk,
           "java.util.concurrent.ForkJoinTask",

@@ -293,22 +293,6 @@ public final class Propagation {
   }
 
   /**
-   * {@return the Runnable or Callable {@code task} bound to the current context's mapping}
-   *
-   * @param task the task handed to a scheduler: a {@link Runnable} or a {@link Callable}
-   */
-  @SuppressWarnings("unchecked")
-  public static @Nullable Object task(@Nullable Object task) {
-    if (task instanceof Runnable runnable) {
-      return runnable(runnable);
-    }
-    if (task instanceof Callable<?> callable) {
-      return callable(callable);
-    }
-    return task;
-  }
-
-  /**
    * {@return the function of a {@code CompletableFuture} stage, bound to the current context's
    * mapping: it runs, wherever and whenever the stage runs, in a new context holding the values
    * of the code that attached the stage}
