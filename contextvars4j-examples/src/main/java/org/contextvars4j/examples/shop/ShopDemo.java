@@ -1,0 +1,383 @@
+package org.contextvars4j.examples.shop;
+
+import java.io.IOException;
+import java.io.PrintStream;
+import java.nio.file.Files;
+import java.nio.file.Path;
+import java.time.Duration;
+import java.util.ArrayList;
+import java.util.Comparator;
+import java.util.List;
+import java.util.Locale;
+import java.util.Random;
+import java.util.concurrent.TimeUnit;
+import org.jspecify.annotations.Nullable;
+
+/**
+ * The main demo ({@code bin/demo}): starts {@link Orders} and {@link Inventory} twice, each in a
+ * JVM of its own on a loopback port, once with the library's propagation and once without it
+ * (see {@link ServiceProcess}), sends both pairs the same kind of load in interleaved rounds,
+ * with faults, and checks every answer, every observation and every log line (see {@link
+ * Verifier}); then probes every pool thread of every service, and prints a report with the cost
+ * of propagation as measured ratios, and writes an HTML page beside it.
+ *
+ * <p>{@code bin/demo [requests [concurrency]]}: 20,000 measured requests with propagation on,
+ * 48 at a time, by default. System properties: {@code cv4j.seed}, {@code shop.out} (the folder
+ * of the logs and the report), {@code shop.faults} (the share of requests with a fault, 0.08),
+ * {@code shop.off} (off's requests over on's, 0.25). Loopback only; every wait is bounded; every
+ * service is stopped at the end.
+ */
+public final class ShopDemo {
+  private ShopDemo() {}
+
+  /**
+   * What to run.
+   *
+   * @param requests measured requests with propagation on
+   * @param concurrency requests in flight at most
+   * @param seed the random numbers' seed
+   * @param faultShare the share of requests with a fault
+   * @param offShare requests with propagation off, over those with it on
+   * @param warmUp requests to each pair before the measured ones (checked, not timed)
+   * @param out the folder of the logs, the report and the page
+   * @param terminal whether to redraw the progress bar in place
+   */
+  record Options(
+      int requests,
+      int concurrency,
+      long seed,
+      double faultShare,
+      double offShare,
+      int warmUp,
+      Path out,
+      boolean terminal) {
+    Options {
+      if (requests < 1 || concurrency < 1 || warmUp < 0) {
+        throw new IllegalArgumentException(
+            "requests and concurrency must be at least 1 and the warm-up at least 0; were "
+                + requests + ", " + concurrency + ", " + warmUp);
+      }
+      if (!(faultShare >= 0 && faultShare <= 1) || !(offShare > 0 && offShare <= 1)) {
+        throw new IllegalArgumentException(
+            "shop.faults must be in [0, 1] and shop.off in (0, 1]; were " + faultShare + ", " + offShare);
+      }
+    }
+  }
+
+  /**
+   * What one mode's run found.
+   *
+   * @param on whether propagation was on
+   * @param verifier the checks of every request of the mode
+   * @param latencies the measured requests' latencies, in nanoseconds, sorted
+   * @param seconds the wall time of the measured requests
+   * @param requests every request sent, warm-up included
+   * @param hops observations made on another thread than the request's handler
+   * @param probes what the probe found, one line per pool thread, both services
+   * @param services what each service said of itself
+   */
+  record ModeRun(
+      boolean on,
+      Verifier verifier,
+      long[] latencies,
+      double seconds,
+      int requests,
+      long hops,
+      List<String> probes,
+      List<String> services) {
+
+    String mode() {
+      return on ? "on" : "off";
+    }
+
+    double throughput() {
+      return latencies.length / seconds;
+    }
+
+    double percentileMillis(double p) {
+      if (latencies.length == 0) {
+        return Double.NaN;
+      }
+      int index = (int) Math.ceil(p / 100 * latencies.length) - 1;
+      return latencies[Math.max(0, Math.min(latencies.length - 1, index))] / 1e6;
+    }
+
+    long leftovers() {
+      return probes.stream().filter(p -> !p.endsWith("\tclean")).count();
+    }
+  }
+
+  /**
+   * The whole run.
+   *
+   * @param on propagation on
+   * @param off propagation off
+   * @param sample one request's log lines in both services
+   * @param report the report's path
+   * @param page the HTML page's path
+   */
+  record Result(ModeRun on, ModeRun off, List<String> sample, Path report, Path page) {
+    /** {@return whether propagation on got every value right and accounted for every fault} */
+    boolean ok() {
+      return on.verifier().wrong() == 0
+          && on.leftovers() == 0
+          && on.verifier().faults().values().stream().allMatch(f -> f[0] == f[1]);
+    }
+  }
+
+  /**
+   * Runs the demo and prints its report; exits with status 1 unless every value was right.
+   *
+   * @param args optionally the measured requests, then the concurrency
+   * @throws Exception if a service cannot start
+   */
+  public static void main(String[] args) throws Exception {
+    int requests = args.length > 0 ? Integer.parseInt(args[0]) : 20_000;
+    int concurrency = args.length > 1 ? Integer.parseInt(args[1]) : 48;
+    Options options =
+        new Options(
+            requests,
+            concurrency,
+            Long.getLong("cv4j.seed", System.nanoTime()),
+            Double.parseDouble(System.getProperty("shop.faults", "0.08")),
+            Double.parseDouble(System.getProperty("shop.off", "0.25")),
+            Math.max(200, Math.min(2_000, requests / 10)),
+            Path.of(System.getProperty("shop.out", "contextvars4j-examples/target/shop")),
+            System.console() != null);
+    Result result = run(options, System.out);
+    System.exit(result.ok() ? 0 : 1);
+  }
+
+  static Result run(Options options, PrintStream out) throws Exception {
+    Path dir = options.out().toAbsolutePath();
+    Files.createDirectories(dir);
+    out.printf(
+        Locale.ROOT,
+        "The shop: orders calls inventory, two Spring Boot 4 services, each in a JVM of its own on"
+            + " loopback,%nstarted twice: with contextvars4j's propagation on, and off. Seed %d"
+            + " (replay with -Dcv4j.seed=%d).%n",
+        options.seed(),
+        options.seed());
+    int inventoryOnPort = ServiceProcess.freePort();
+    int inventoryOffPort = ServiceProcess.freePort();
+    List<ServiceProcess> services = new ArrayList<>();
+    Thread stopAll = new Thread(() -> services.forEach(ShopDemo::stopQuietly));
+    Runtime.getRuntime().addShutdownHook(stopAll);
+    try {
+      ServiceProcess inventoryOn = start(services, Inventory.class, "inventory", true, dir, inventoryOnPort, 0);
+      ServiceProcess inventoryOff = start(services, Inventory.class, "inventory", false, dir, inventoryOffPort, 0);
+      ServiceProcess ordersOn = start(services, Orders.class, "orders", true, dir, 0, inventoryOnPort);
+      ServiceProcess ordersOff = start(services, Orders.class, "orders", false, dir, 0, inventoryOffPort);
+      long starting = System.nanoTime();
+      int ordersOnPort = ordersOn.awaitPort();
+      int ordersOffPort = ordersOff.awaitPort();
+      inventoryOn.awaitPort();
+      inventoryOff.awaitPort();
+      out.printf(
+          Locale.ROOT,
+          "Started in %.1f s.%n  on:  -javaagent, %s%n  off: no agent, %s, contextvars4j.enabled=false%n",
+          (System.nanoTime() - starting) / 1e9,
+          ordersOn.describe(),
+          ordersOff.describe());
+
+      Random random = new Random(options.seed());
+      int offRequests = Math.max(1, (int) Math.round(options.requests() * options.offShare()));
+      int offWarmUp = (int) Math.round(options.warmUp() * options.offShare());
+      List<Sent> onWarm = requests(0, options.warmUp(), "on", options, random);
+      List<Sent> offWarm = requests(0, offWarmUp, "off", options, random);
+      List<Sent> onLoad = requests(options.warmUp(), options.requests(), "on", options, random);
+      List<Sent> offLoad = requests(offWarmUp, offRequests, "off", options, random);
+      int rounds = Math.min(4, Math.max(1, offRequests));
+      out.printf(
+          Locale.ROOT,
+          "Sending %,d requests with propagation on and %,d off (%,d and %,d of them warm-up), %d at"
+              + " a time, in %d interleaved rounds; %.0f %% with a fault.%n",
+          onWarm.size() + onLoad.size(),
+          offWarm.size() + offLoad.size(),
+          onWarm.size(),
+          offWarm.size(),
+          options.concurrency(),
+          rounds,
+          options.faultShare() * 100);
+      Verifier onChecks = new Verifier();
+      Verifier offChecks = new Verifier();
+      List<Long> onLatencies = new ArrayList<>();
+      List<Long> offLatencies = new ArrayList<>();
+      double[] seconds = new double[2];
+      long[] hops = new long[2];
+      int total = onWarm.size() + offWarm.size() + onLoad.size() + offLoad.size();
+      try (LoadGenerator onLoadGenerator = new LoadGenerator(ordersOnPort);
+          LoadGenerator offLoadGenerator = new LoadGenerator(ordersOffPort);
+          Progress progress = new Progress(out, options.terminal(), total)) {
+        progress.phase("warm-up, on");
+        record(onLoadGenerator.send(onWarm, options.concurrency(), progress), onChecks, null, hops, 0);
+        progress.phase("warm-up, off");
+        record(offLoadGenerator.send(offWarm, options.concurrency(), progress), offChecks, null, hops, 1);
+        for (int round = 0; round < rounds; round++) {
+          // Only the sending is timed; the answers are checked after.
+          progress.phase("round " + (round + 1) + "/" + rounds + ", on");
+          long start = System.nanoTime();
+          List<Answer> onAnswers =
+              onLoadGenerator.send(slice(onLoad, round, rounds), options.concurrency(), progress);
+          seconds[0] += (System.nanoTime() - start) / 1e9;
+          record(onAnswers, onChecks, onLatencies, hops, 0);
+          progress.phase("round " + (round + 1) + "/" + rounds + ", off");
+          start = System.nanoTime();
+          List<Answer> offAnswers =
+              offLoadGenerator.send(slice(offLoad, round, rounds), options.concurrency(), progress);
+          seconds[1] += (System.nanoTime() - start) / 1e9;
+          record(offAnswers, offChecks, offLatencies, hops, 1);
+        }
+        progress.phase("done");
+      }
+      awaitLateLines(ordersOn.log(), onChecks);
+      awaitLateLines(ordersOff.log(), offChecks);
+      List<String> onProbes = new ArrayList<>();
+      List<String> offProbes = new ArrayList<>();
+      try (LoadGenerator probe = new LoadGenerator(ordersOnPort)) {
+        probe(probe, "orders", ordersOnPort, onProbes);
+        probe(probe, "inventory", inventoryOnPort, onProbes);
+        probe(probe, "orders", ordersOffPort, offProbes);
+        probe(probe, "inventory", inventoryOffPort, offProbes);
+      }
+      List<String> onServices = List.of(ordersOn.describe(), inventoryOn.describe());
+      List<String> offServices = List.of(ordersOff.describe(), inventoryOff.describe());
+      for (ServiceProcess service : services) {
+        service.close();
+      }
+      onChecks.checkLog(ordersOn.log(), false);
+      onChecks.checkLog(inventoryOn.log(), true);
+      offChecks.checkLog(ordersOff.log(), false);
+      offChecks.checkLog(inventoryOff.log(), true);
+      ModeRun on =
+          new ModeRun(true, onChecks, sorted(onLatencies), seconds[0], onWarm.size() + onLoad.size(), hops[0], onProbes, onServices);
+      ModeRun off =
+          new ModeRun(false, offChecks, sorted(offLatencies), seconds[1], offWarm.size() + offLoad.size(), hops[1], offProbes, offServices);
+      List<String> sample = sample(onLoad, onChecks, ordersOn.log(), inventoryOn.log());
+      Path report = dir.resolve("report.txt");
+      Path page = dir.resolve("report.html");
+      Result result = new Result(on, off, sample, report, page);
+      String text = ShopReport.text(result, options);
+      Files.writeString(report, text);
+      Files.writeString(page, ShopReport.html(result, options));
+      out.print(text);
+      return result;
+    } finally {
+      services.forEach(ShopDemo::stopQuietly);
+      try {
+        Runtime.getRuntime().removeShutdownHook(stopAll);
+      } catch (IllegalStateException shuttingDown) {
+        // The hook runs already.
+      }
+    }
+  }
+
+  private static ServiceProcess start(
+      List<ServiceProcess> services,
+      Class<?> main,
+      String name,
+      boolean on,
+      Path dir,
+      int port,
+      int inventoryPort)
+      throws IOException {
+    List<String> properties = new ArrayList<>();
+    if (port != 0) {
+      properties.add("server.port=" + port);
+    }
+    if (inventoryPort != 0) {
+      properties.add("shop.inventory=http://127.0.0.1:" + inventoryPort);
+    }
+    ServiceProcess service = ServiceProcess.start(main, name, on, dir, properties);
+    services.add(service);
+    return service;
+  }
+
+  private static List<Sent> requests(int from, int count, String mode, Options options, Random random) {
+    List<Sent> requests = new ArrayList<>(count);
+    for (int i = 0; i < count; i++) {
+      requests.add(Sent.random(from + i, mode, options.faultShare(), random));
+    }
+    return requests;
+  }
+
+  private static List<Sent> slice(List<Sent> all, int round, int rounds) {
+    int from = (int) ((long) all.size() * round / rounds);
+    int to = (int) ((long) all.size() * (round + 1) / rounds);
+    return all.subList(from, to);
+  }
+
+  private static void record(
+      List<Answer> answers, Verifier checks, @Nullable List<Long> latencies, long[] hops, int mode) {
+    for (Answer answer : answers) {
+      checks.check(answer);
+      if (latencies != null) {
+        latencies.add(answer.nanos());
+      }
+      String handlerThread =
+          answer.seen().stream()
+              .filter(s -> s.step().equals("handler"))
+              .map(Observed::thread)
+              .findFirst()
+              .orElse("");
+      hops[mode] +=
+          answer.seen().stream()
+              .filter(s -> !s.step().startsWith("inventory.") && !s.thread().equals(handlerThread))
+              .count();
+    }
+  }
+
+  /** Waits, at most 20 s, until every timed-out request's slow stage has logged its late line. */
+  private static void awaitLateLines(Path log, Verifier checks) throws Exception {
+    long expected = checks.faults().getOrDefault(Fault.TIMEOUT, new int[2])[0];
+    long deadline = System.nanoTime() + TimeUnit.SECONDS.toNanos(20);
+    while (Verifier.lateLines(log) < expected && System.nanoTime() < deadline) {
+      // The stages end SLOW after their request: a bounded poll of the log file.
+      Thread.sleep(Orders.SLOW.toMillis());
+    }
+  }
+
+  private static void probe(LoadGenerator client, String service, int port, List<String> into)
+      throws Exception {
+    for (String line : client.probe(port)) {
+      into.add(service + "\t" + line);
+    }
+  }
+
+  private static long[] sorted(List<Long> latencies) {
+    return latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+  }
+
+  /** One measured request without a fault, as both services logged it. */
+  private static List<String> sample(List<Sent> sent, Verifier checks, Path orders, Path inventory)
+      throws IOException {
+    String id =
+        sent.stream()
+            .filter(s -> s.fault() == Fault.NONE && s.givenId() != null)
+            .map(Sent::givenId)
+            .filter(checks.answersById()::containsKey)
+            .findFirst()
+            .orElse(null);
+    List<String> lines = new ArrayList<>();
+    if (id == null) {
+      return lines;
+    }
+    for (Path log : List.of(orders, inventory)) {
+      try (var stream = Files.lines(log)) {
+        stream
+            .filter(l -> l.endsWith(" for=" + id))
+            .forEach(l -> lines.add(log.getFileName().toString().replace("-on.log", "") + "  " + l));
+      }
+    }
+    lines.sort(Comparator.comparing(l -> l.substring(l.indexOf("  ") + 2)));
+    return lines;
+  }
+
+  private static void stopQuietly(ServiceProcess service) {
+    try {
+      service.close();
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+    }
+  }
+}
