@@ -36,7 +36,7 @@ import org.contextvars4j.Context;
  *   <li>One {@code Context} object for a task ({@code ctx.wrap}) or a copy per task.
  * </ol>
  *
- * <p>Run it with {@code bin/demo}. It takes well under a second, and shuts down every thread it
+ * <p>Run it with {@code bin/demo walkthrough}. It takes well under a second, and shuts down every thread it
  * starts.
  *
  * @since 0.1

@@ -16,16 +16,17 @@ import org.jspecify.annotations.Nullable;
 /**
  * The main demo ({@code bin/demo}): starts {@link Orders} and {@link Inventory} twice, each in a
  * JVM of its own on a loopback port, once with the library's propagation and once without it
- * (see {@link ServiceProcess}), sends both pairs the same kind of load in interleaved rounds,
- * with faults, and checks every answer, every observation and every log line (see {@link
+ * (see {@link ServiceProcess}), sends both pairs the same kind of load, with faults, timed in
+ * pairs of blocks of one size after the same warm-up, and checks every answer, every observation and every log line (see {@link
  * Verifier}); then probes every pool thread of every service, and prints a report with the cost
  * of propagation as measured ratios, and writes an HTML page beside it.
  *
- * <p>{@code bin/demo [requests [concurrency]]}: 20,000 measured requests with propagation on,
- * 48 at a time, by default. System properties: {@code cv4j.seed}, {@code shop.out} (the folder
- * of the logs and the report), {@code shop.faults} (the share of requests with a fault, 0.08),
- * {@code shop.off} (off's requests over on's, 0.25). Loopback only; every wait is bounded; every
- * service is stopped at the end.
+ * <p>{@code bin/demo [requests [concurrency]]}: 20,000 requests with propagation on (a tenth
+ * of them, at most 2,000, warm-up), 48 at a time, by default. System properties: {@code
+ * cv4j.seed}, {@code shop.out} (the folder of the logs and the report), {@code shop.faults} (the
+ * share of requests with a fault, 0.08), {@code shop.block} (measured requests per timed block,
+ * 1,000), {@code shop.off} (off's blocks over on's, 0.33: off gets as many warm-up
+ * requests as on, then as many as on in each pair; on's further blocks are checked, not timed). Loopback only; every wait is bounded; every service is stopped at the end.
  */
 public final class ShopDemo {
   private ShopDemo() {}
@@ -33,12 +34,15 @@ public final class ShopDemo {
   /**
    * What to run.
    *
-   * @param requests measured requests with propagation on
+   * @param requests requests with propagation on, the warm-up's included
    * @param concurrency requests in flight at most
    * @param seed the random numbers' seed
    * @param faultShare the share of requests with a fault
-   * @param offShare requests with propagation off, over those with it on
-   * @param warmUp requests to each pair before the measured ones (checked, not timed)
+   * @param offShare blocks with propagation off, over those with it on: each is timed against
+   *     one of on's
+   * @param warmUp requests to each pair before the measured ones (checked, not timed); fewer
+   *     than {@code requests}
+   * @param block the measured requests per timed block, in either mode
    * @param out the folder of the logs, the report and the page
    * @param terminal whether to redraw the progress bar in place
    */
@@ -49,13 +53,15 @@ public final class ShopDemo {
       double faultShare,
       double offShare,
       int warmUp,
+      int block,
       Path out,
       boolean terminal) {
     Options {
-      if (requests < 1 || concurrency < 1 || warmUp < 0) {
+      if (requests < 1 || concurrency < 1 || block < 1 || warmUp < 0 || warmUp >= requests) {
         throw new IllegalArgumentException(
-            "requests and concurrency must be at least 1 and the warm-up at least 0; were "
-                + requests + ", " + concurrency + ", " + warmUp);
+            "requests, concurrency and shop.block must be at least 1, and the warm-up at least 0"
+                + " and fewer than the requests; were "
+                + requests + ", " + concurrency + ", " + block + ", " + warmUp);
       }
       if (!(faultShare >= 0 && faultShare <= 1) || !(offShare > 0 && offShare <= 1)) {
         throw new IllegalArgumentException(
@@ -69,8 +75,9 @@ public final class ShopDemo {
    *
    * @param on whether propagation was on
    * @param verifier the checks of every request of the mode
-   * @param latencies the measured requests' latencies, in nanoseconds, sorted
-   * @param seconds the wall time of the measured requests
+   * @param latencies the latencies of the requests timed against the other mode's, in
+   *     nanoseconds, sorted
+   * @param seconds the wall time of those requests
    * @param requests every request sent, warm-up included
    * @param hops observations made on another thread than the request's handler
    * @param probes what the probe found, one line per pool thread, both services
@@ -112,11 +119,13 @@ public final class ShopDemo {
    *
    * @param on propagation on
    * @param off propagation off
+   * @param pairRatios the throughput of an on block over that of the off block paired with it
    * @param sample one request's log lines in both services
    * @param report the report's path
    * @param page the HTML page's path
    */
-  record Result(ModeRun on, ModeRun off, List<String> sample, Path report, Path page) {
+  record Result(
+      ModeRun on, ModeRun off, List<Double> pairRatios, List<String> sample, Path report, Path page) {
     /** {@return whether propagation on got every value right and accounted for every fault} */
     boolean ok() {
       return on.verifier().wrong() == 0
@@ -140,8 +149,9 @@ public final class ShopDemo {
             concurrency,
             Long.getLong("cv4j.seed", System.nanoTime()),
             Double.parseDouble(System.getProperty("shop.faults", "0.08")),
-            Double.parseDouble(System.getProperty("shop.off", "0.25")),
-            Math.max(200, Math.min(2_000, requests / 10)),
+            Double.parseDouble(System.getProperty("shop.off", "0.33")),
+            Math.min(2_000, requests / 10),
+            Integer.getInteger("shop.block", 1_000),
             Path.of(System.getProperty("shop.out", "contextvars4j-examples/target/shop")),
             System.console() != null);
     Result result = run(options, System.out);
@@ -181,29 +191,36 @@ public final class ShopDemo {
           ordersOff.describe());
 
       Random random = new Random(options.seed());
-      int offRequests = Math.max(1, (int) Math.round(options.requests() * options.offShare()));
-      int offWarmUp = (int) Math.round(options.warmUp() * options.offShare());
+      int measured = options.requests() - options.warmUp();
+      // Blocks of one size for both modes: a block's ramp-up and drain cost the same share of
+      // its time in either, so their throughputs compare (blocks of unequal size do not).
+      int onBlocks = Math.max(1, (int) Math.round((double) measured / options.block()));
+      int blockSize = Math.max(1, measured / onBlocks);
+      int offBlocks = Math.max(1, (int) Math.round(onBlocks * options.offShare()));
+      int offRequests = offBlocks * blockSize;
+      // As many warm-up requests for both: each JVM's JIT compiles the same before the timing.
       List<Sent> onWarm = requests(0, options.warmUp(), "on", options, random);
-      List<Sent> offWarm = requests(0, offWarmUp, "off", options, random);
-      List<Sent> onLoad = requests(options.warmUp(), options.requests(), "on", options, random);
-      List<Sent> offLoad = requests(offWarmUp, offRequests, "off", options, random);
-      int rounds = Math.min(4, Math.max(1, offRequests));
+      List<Sent> offWarm = requests(0, options.warmUp(), "off", options, random);
+      List<Sent> onLoad = requests(options.warmUp(), measured, "on", options, random);
+      List<Sent> offLoad = requests(options.warmUp(), offRequests, "off", options, random);
       out.printf(
           Locale.ROOT,
           "Sending %,d requests with propagation on and %,d off (%,d and %,d of them warm-up), %d at"
-              + " a time, in %d interleaved rounds; %.0f %% with a fault.%n",
+              + " a time; %.0f %% with a fault. Timed against each other: %d pairs of blocks of %,d.%n",
           onWarm.size() + onLoad.size(),
           offWarm.size() + offLoad.size(),
           onWarm.size(),
           offWarm.size(),
           options.concurrency(),
-          rounds,
-          options.faultShare() * 100);
+          options.faultShare() * 100,
+          offBlocks,
+          blockSize);
       Verifier onChecks = new Verifier();
       Verifier offChecks = new Verifier();
       List<Long> onLatencies = new ArrayList<>();
       List<Long> offLatencies = new ArrayList<>();
       double[] seconds = new double[2];
+      List<Double> pairRatios = new ArrayList<>();
       long[] hops = new long[2];
       int total = onWarm.size() + offWarm.size() + onLoad.size() + offLoad.size();
       try (LoadGenerator onLoadGenerator = new LoadGenerator(ordersOnPort);
@@ -213,20 +230,33 @@ public final class ShopDemo {
         record(onLoadGenerator.send(onWarm, options.concurrency(), progress), onChecks, null, hops, 0);
         progress.phase("warm-up, off");
         record(offLoadGenerator.send(offWarm, options.concurrency(), progress), offChecks, null, hops, 1);
-        for (int round = 0; round < rounds; round++) {
-          // Only the sending is timed; the answers are checked after.
-          progress.phase("round " + (round + 1) + "/" + rounds + ", on");
-          long start = System.nanoTime();
-          List<Answer> onAnswers =
-              onLoadGenerator.send(slice(onLoad, round, rounds), options.concurrency(), progress);
-          seconds[0] += (System.nanoTime() - start) / 1e9;
-          record(onAnswers, onChecks, onLatencies, hops, 0);
-          progress.phase("round " + (round + 1) + "/" + rounds + ", off");
-          start = System.nanoTime();
-          List<Answer> offAnswers =
-              offLoadGenerator.send(slice(offLoad, round, rounds), options.concurrency(), progress);
-          seconds[1] += (System.nanoTime() - start) / 1e9;
-          record(offAnswers, offChecks, offLatencies, hops, 1);
+        // Pairs first, each JVM as warm as the other: a JVM that has served more requests has
+        // compiled more (the ratio drifts by a third over the first 10,000 requests), so off's
+        // blocks are not spread among on's. The pairs alternate which mode goes first, so that
+        // a drift within a pair cancels out over two.
+        for (int pair = 0; pair < offBlocks; pair++) {
+          String of = (pair + 1) + "/" + offBlocks;
+          List<Sent> onBlock = slice(onLoad, pair, onBlocks);
+          List<Sent> offBlock = slice(offLoad, pair, offBlocks);
+          double onThroughput;
+          double offThroughput;
+          if (pair % 2 == 0) {
+            progress.phase("pair " + of + ", on");
+            onThroughput = timed(onLoadGenerator, onBlock, options, progress, onChecks, onLatencies, hops, 0, seconds);
+            progress.phase("pair " + of + ", off");
+            offThroughput = timed(offLoadGenerator, offBlock, options, progress, offChecks, offLatencies, hops, 1, seconds);
+          } else {
+            progress.phase("pair " + of + ", off");
+            offThroughput = timed(offLoadGenerator, offBlock, options, progress, offChecks, offLatencies, hops, 1, seconds);
+            progress.phase("pair " + of + ", on");
+            onThroughput = timed(onLoadGenerator, onBlock, options, progress, onChecks, onLatencies, hops, 0, seconds);
+          }
+          pairRatios.add(onThroughput / offThroughput);
+        }
+        // The rest of on's load: checked like the rest, not timed against off's.
+        for (int block = offBlocks; block < onBlocks; block++) {
+          progress.phase("block " + (block + 1) + "/" + onBlocks + ", on only");
+          record(onLoadGenerator.send(slice(onLoad, block, onBlocks), options.concurrency(), progress), onChecks, null, hops, 0);
         }
         progress.phase("done");
       }
@@ -256,7 +286,7 @@ public final class ShopDemo {
       List<String> sample = sample(onLoad, onChecks, ordersOn.log(), inventoryOn.log());
       Path report = dir.resolve("report.txt");
       Path page = dir.resolve("report.html");
-      Result result = new Result(on, off, sample, report, page);
+      Result result = new Result(on, off, pairRatios, sample, report, page);
       String text = ShopReport.text(result, options);
       Files.writeString(report, text);
       Files.writeString(page, ShopReport.html(result, options));
@@ -301,9 +331,34 @@ public final class ShopDemo {
     return requests;
   }
 
-  private static List<Sent> slice(List<Sent> all, int round, int rounds) {
-    int from = (int) ((long) all.size() * round / rounds);
-    int to = (int) ((long) all.size() * (round + 1) / rounds);
+  /**
+   * Sends one block and returns its throughput. Only the sending is timed; the answers are
+   * checked after it, and the garbage of the checks collected before the block, so that none of
+   * it lands in the timing.
+   */
+  private static double timed(
+      LoadGenerator client,
+      List<Sent> block,
+      Options options,
+      Progress progress,
+      Verifier checks,
+      List<Long> latencies,
+      long[] hops,
+      int mode,
+      double[] seconds)
+      throws Exception {
+    System.gc();
+    long start = System.nanoTime();
+    List<Answer> answers = client.send(block, options.concurrency(), progress);
+    double elapsed = (System.nanoTime() - start) / 1e9;
+    seconds[mode] += elapsed;
+    record(answers, checks, latencies, hops, mode);
+    return answers.size() / elapsed;
+  }
+
+  private static List<Sent> slice(List<Sent> all, int block, int blocks) {
+    int from = (int) ((long) all.size() * block / blocks);
+    int to = (int) ((long) all.size() * (block + 1) / blocks);
     return all.subList(from, to);
   }
 

@@ -21,7 +21,11 @@ final class ShopReport {
     line(out, "Propagation off: the same services and handlers, without the library's propagation");
     mode(out, off);
     line(out, "");
-    line(out, "What propagation costs (the measured requests of both, in the same run, interleaved):");
+    line(out, String.format(
+        Locale.ROOT,
+        "What propagation costs (%d pairs of blocks of %,d requests, on and off in turn, after the same warm-up):",
+        result.pairRatios().size(),
+        off.latencies().length / Math.max(1, result.pairRatios().size())));
     line(out, String.format(Locale.ROOT, "  %-10s %12s %9s %9s %9s", "", "throughput", "p50", "p95", "p99"));
     for (ShopDemo.ModeRun run : List.of(on, off)) {
       line(
@@ -45,6 +49,18 @@ final class ShopReport {
             on.percentileMillis(50) / off.percentileMillis(50),
             on.percentileMillis(95) / off.percentileMillis(95),
             on.percentileMillis(99) / off.percentileMillis(99)));
+    List<Double> pairs = result.pairRatios().stream().sorted().toList();
+    List<String> inOrder = new ArrayList<>();
+    result.pairRatios().forEach(r -> inOrder.add(String.format(Locale.ROOT, "%.2f", r)));
+    line(
+        out,
+        String.format(
+            Locale.ROOT,
+            "  throughput on / off, pair by pair: median %.2f, from %.2f to %.2f (%s)",
+            pairs.get(pairs.size() / 2),
+            pairs.get(0),
+            pairs.get(pairs.size() - 1),
+            String.join(", ", inOrder)));
     line(out, "");
     line(out, "Checks per mechanism, propagation on (wrong or missing / checked; off beside it):");
     Map<String, long[]> offBy = off.verifier().byMechanism();
@@ -91,7 +107,7 @@ final class ShopReport {
         out,
         String.format(
             Locale.ROOT,
-            "  requests       %,d (%,d measured), %,d without an answer",
+            "  requests       %,d (%,d of them timed against the other mode), %,d without an answer",
             run.requests(),
             run.latencies().length,
             v.failedRequests()));
@@ -144,6 +160,10 @@ final class ShopReport {
             run.leftovers(),
             run.probes().size(),
             String.join(", ", poolCounts)));
+    run.probes().stream()
+        .filter(p -> !p.endsWith("\tclean"))
+        .limit(2)
+        .forEach(p -> line(out, "    e.g. " + p.replace('\t', ' ')));
     for (String wrong : v.wrongSamples().subList(0, Math.min(v.wrongSamples().size(), 4))) {
       line(out, "    e.g. " + wrong);
     }
@@ -162,7 +182,7 @@ final class ShopReport {
         .append("table{border-collapse:collapse}td,th{padding:2px 10px;text-align:right}")
         .append("</style></head><body>\n<h1>The shop: orders and inventory under load</h1>\n");
     page.append("<p>").append(escape(result.ok() ? "OK: 0 wrong or missing values with propagation on." : "FAILED: see the report."))
-        .append("</p>\n<h2>Latency of the measured requests</h2>\n");
+        .append("</p>\n<h2>Latency of the requests timed against each other</h2>\n");
     page.append(histogram(result.on(), result.off()));
     page.append("<h2>Checks per mechanism</h2>\n");
     page.append(mechanisms(result.on(), result.off()));
@@ -260,7 +280,7 @@ final class ShopReport {
     for (Map.Entry<String, long[]> m : onBy.entrySet()) {
       long[] c = m.getValue();
       long[] o = offBy.getOrDefault(m.getKey(), new long[2]);
-      double w = (width - label - 260) * (double) c[0] / max;
+      double w = (width - label - 380) * (double) c[0] / max;
       double wrongW = c[0] == 0 ? 0 : w * c[1] / c[0];
       svg.append(String.format(Locale.ROOT, "<text x=\"0\" y=\"%d\" font-size=\"12\">%s</text>%n", y + 13, escape(m.getKey())));
       svg.append(String.format(Locale.ROOT, "<rect x=\"%d\" y=\"%d\" width=\"%.1f\" height=\"16\" fill=\"#2ca02c\"/>%n", label, y, w - wrongW));
