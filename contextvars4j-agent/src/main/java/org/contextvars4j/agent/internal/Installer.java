@@ -143,9 +143,7 @@ public final class Installer {
           "java.util.concurrent.ScheduledThreadPoolExecutor",
           advice(
               Advices.RunnableArgument.class,
-              namedOneOf("schedule", "scheduleAtFixedRate", "scheduleWithFixedDelay")
-                  .and(takesArguments(3).or(takesArguments(4)))
-                  .and(takesArgument(0, Runnable.class))),
+              schedulesRunnable()),
           advice(
               Advices.CallableArgument.class,
               named("schedule").and(takesArguments(3)).and(takesArgument(0, Callable.class))));
@@ -157,9 +155,7 @@ public final class Installer {
           // Submitted later, by the pool's delay scheduler: bound where it is scheduled.
           advice(
               Advices.RunnableArgument.class,
-              namedOneOf("schedule", "scheduleAtFixedRate", "scheduleWithFixedDelay")
-                  .and(takesArguments(3).or(takesArguments(4)))
-                  .and(takesArgument(0, Runnable.class))),
+              schedulesRunnable()),
           advice(
               Advices.CallableArgument.class,
               namedOneOf("schedule", "submitWithTimeout")
@@ -266,6 +262,13 @@ public final class Installer {
           all.addAll(more);
           return List.copyOf(all);
         });
+  }
+
+  /** {@code schedule}, {@code scheduleAtFixedRate} and {@code scheduleWithFixedDelay} of a Runnable. */
+  private static ElementMatcher.Junction<MethodDescription> schedulesRunnable() {
+    return namedOneOf("schedule", "scheduleAtFixedRate", "scheduleWithFixedDelay")
+        .and(takesArguments(3).or(takesArguments(4)))
+        .and(takesArgument(0, Runnable.class));
   }
 
   private static AsmVisitorWrapper advice(

@@ -8,11 +8,8 @@ import org.slf4j.LoggerFactory;
 import org.slf4j.MDC;
 import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
-import org.springframework.boot.tomcat.TomcatWebServer;
-import org.springframework.boot.web.server.context.WebServerInitializedEvent;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
-import org.springframework.context.event.EventListener;
 import org.springframework.core.task.AsyncTaskExecutor;
 import org.springframework.http.MediaType;
 import org.springframework.scheduling.concurrent.ThreadPoolTaskExecutor;
@@ -58,15 +55,6 @@ public class Inventory {
       this.probe = probe;
       if (pool instanceof ThreadPoolTaskExecutor threads) {
         probe.addRaw("application", Probe.RawPool.of(threads.getThreadPoolExecutor()));
-      }
-    }
-
-    @EventListener
-    void serving(WebServerInitializedEvent event) {
-      if (event.getWebServer() instanceof TomcatWebServer tomcat
-          && tomcat.getTomcat().getConnector().getProtocolHandler().getExecutor()
-              instanceof org.apache.tomcat.util.threads.ThreadPoolExecutor threads) {
-        probe.addRaw("tomcat", Probe.RawPool.of(threads));
       }
     }
 

@@ -29,11 +29,8 @@ import org.springframework.beans.factory.annotation.Qualifier;
 import org.springframework.boot.autoconfigure.EnableAutoConfiguration;
 import org.springframework.boot.task.SimpleAsyncTaskExecutorBuilder;
 import org.springframework.boot.task.ThreadPoolTaskExecutorBuilder;
-import org.springframework.boot.tomcat.TomcatWebServer;
-import org.springframework.boot.web.server.context.WebServerInitializedEvent;
 import org.springframework.context.annotation.Configuration;
 import org.springframework.context.annotation.Import;
-import org.springframework.context.event.EventListener;
 import org.springframework.core.task.AsyncTaskExecutor;
 import org.springframework.core.task.SimpleAsyncTaskExecutor;
 import org.springframework.http.HttpStatus;
@@ -145,15 +142,6 @@ public class Orders {
           "reactor-parallel", task -> Schedulers.parallel().schedule(task), Schedulers.DEFAULT_POOL_SIZE);
       probe.addByTask(
           "common-fork-join", ForkJoinPool.commonPool(), ForkJoinPool.getCommonPoolParallelism());
-    }
-
-    @EventListener
-    void serving(WebServerInitializedEvent event) {
-      if (event.getWebServer() instanceof TomcatWebServer tomcat
-          && tomcat.getTomcat().getConnector().getProtocolHandler().getExecutor()
-              instanceof org.apache.tomcat.util.threads.ThreadPoolExecutor threads) {
-        probe.addRaw("tomcat", Probe.RawPool.of(threads));
-      }
     }
 
     @PostMapping(

@@ -14,6 +14,9 @@ import java.util.concurrent.TimeUnit;
 import java.util.function.IntSupplier;
 import org.contextvars4j.Context;
 import org.slf4j.MDC;
+import org.springframework.boot.tomcat.TomcatWebServer;
+import org.springframework.boot.web.server.context.WebServerInitializedEvent;
+import org.springframework.context.event.EventListener;
 import org.springframework.http.MediaType;
 import org.springframework.web.bind.annotation.GetMapping;
 import org.springframework.web.bind.annotation.RestController;
@@ -48,6 +51,16 @@ class Probe {
 
     static RawPool of(org.apache.tomcat.util.threads.ThreadPoolExecutor pool) {
       return new RawPool(pool.getQueue(), () -> pool.getPoolSize() - pool.getActiveCount());
+    }
+  }
+
+  /** Adds the request pool of the service's Tomcat once it serves: the pool of every service. */
+  @EventListener
+  void serving(WebServerInitializedEvent event) {
+    if (event.getWebServer() instanceof TomcatWebServer tomcat
+        && tomcat.getTomcat().getConnector().getProtocolHandler().getExecutor()
+            instanceof org.apache.tomcat.util.threads.ThreadPoolExecutor threads) {
+      addRaw("tomcat", RawPool.of(threads));
     }
   }
 
