@@ -17,7 +17,8 @@ import org.jspecify.annotations.Nullable;
  * The main demo ({@code bin/demo}): starts {@link Orders} and {@link Inventory} twice, each in a
  * JVM of its own on a loopback port, once with the library's propagation and once without it
  * (see {@link ServiceProcess}), sends both pairs the same kind of load, with faults, timed in
- * pairs of blocks of one size after the same warm-up, and checks every answer, every observation and every log line (see {@link
+ * pairs of blocks of one size after the same warm-up, and checks every answer, every
+ * observation and every log line (see {@link
  * Verifier}); then probes every pool thread of every service, and prints a report with the cost
  * of propagation as measured ratios, and writes an HTML page beside it.
  *
@@ -206,14 +207,14 @@ public final class ShopDemo {
       out.printf(
           Locale.ROOT,
           "Sending %,d requests with propagation on and %,d off (%,d and %,d of them warm-up), %d at"
-              + " a time; %.0f %% with a fault. Timed against each other: %d pairs of blocks of %,d.%n",
+              + " a time; %.0f %% with a fault. Timed against each other: %s of blocks of %,d.%n",
           onWarm.size() + onLoad.size(),
           offWarm.size() + offLoad.size(),
           onWarm.size(),
           offWarm.size(),
           options.concurrency(),
           options.faultShare() * 100,
-          offBlocks,
+          offBlocks == 1 ? "1 pair" : offBlocks + " pairs",
           blockSize);
       Verifier onChecks = new Verifier();
       Verifier offChecks = new Verifier();

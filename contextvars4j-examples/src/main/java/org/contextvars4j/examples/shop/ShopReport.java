@@ -23,8 +23,8 @@ final class ShopReport {
     line(out, "");
     line(out, String.format(
         Locale.ROOT,
-        "What propagation costs (%d pairs of blocks of %,d requests, on and off in turn, after the same warm-up):",
-        result.pairRatios().size(),
+        "What propagation costs (%s of blocks of %,d requests, on and off in turn, after the same warm-up):",
+        result.pairRatios().size() == 1 ? "1 pair" : result.pairRatios().size() + " pairs",
         off.latencies().length / Math.max(1, result.pairRatios().size())));
     line(out, String.format(Locale.ROOT, "  %-10s %12s %9s %9s %9s", "", "throughput", "p50", "p95", "p99"));
     for (ShopDemo.ModeRun run : List.of(on, off)) {
