@@ -1,5 +1,9 @@
 package org.contextvars4j.agent.internal;
 
+import java.lang.annotation.ElementType;
+import java.lang.annotation.Retention;
+import java.lang.annotation.RetentionPolicy;
+import java.lang.annotation.Target;
 import net.bytebuddy.asm.Advice;
 import net.bytebuddy.implementation.bytecode.assign.Assigner;
 import org.contextvars4j.Context;
@@ -11,6 +15,19 @@ import org.contextvars4j.Context;
  */
 final class Advices {
   private Advices() {}
+
+  /**
+   * The type that the instrumented method declares for its argument {@code value()}: a class
+   * constant, resolved per method (see {@link DeclaredTypeMapping}). A stage's function may
+   * implement several functional interfaces (a callback class that is a {@code Function} and a
+   * {@code Runnable}); it must come back as the one the method takes.
+   */
+  @Retention(RetentionPolicy.RUNTIME)
+  @Target(ElementType.PARAMETER)
+  @interface DeclaredType {
+    /** {@return the index of the argument whose declared type this is} */
+    int value();
+  }
 
   /** {@code execute(Runnable)} and {@code submit(Runnable...)}: the task is bound here. */
   static final class RunnableArgument {
@@ -84,8 +101,9 @@ final class Advices {
     @Advice.OnMethodEnter
     static void enter(
         @Advice.Argument(value = 0, readOnly = false, typing = Assigner.Typing.DYNAMIC)
-            Object function) {
-      function = Propagation.stageFunction(function);
+            Object function,
+        @DeclaredType(0) Class<?> declared) {
+      function = Propagation.stageFunction(function, declared);
     }
   }
 
@@ -156,8 +174,9 @@ final class Advices {
     @Advice.OnMethodEnter
     static void enter(
         @Advice.Argument(value = 1, readOnly = false, typing = Assigner.Typing.DYNAMIC)
-            Object function) {
-      function = Propagation.stageFunction(function);
+            Object function,
+        @DeclaredType(1) Class<?> declared) {
+      function = Propagation.stageFunction(function, declared);
     }
   }
 
@@ -168,8 +187,9 @@ final class Advices {
     @Advice.OnMethodEnter
     static void enter(
         @Advice.Argument(value = 2, readOnly = false, typing = Assigner.Typing.DYNAMIC)
-            Object function) {
-      function = Propagation.stageFunction(function);
+            Object function,
+        @DeclaredType(2) Class<?> declared) {
+      function = Propagation.stageFunction(function, declared);
     }
   }
 

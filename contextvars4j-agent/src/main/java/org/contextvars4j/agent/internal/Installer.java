@@ -187,8 +187,8 @@ public final class Installer {
       add(
           jdk,
           "java.util.concurrent.CompletableFuture",
-          advice(Advices.StageFunctionFirst.class, named("completeAsync").and(takesArguments(2))),
-          advice(
+          stageAdvice(Advices.StageFunctionFirst.class, named("completeAsync").and(takesArguments(2))),
+          stageAdvice(
               Advices.StageFunctionSecond.class,
               namedOneOf(
                       "uniApplyStage",
@@ -202,7 +202,7 @@ public final class Installer {
                       "asyncSupplyStage",
                       "asyncRunStage")
                   .and(takesArguments(2))),
-          advice(
+          stageAdvice(
               Advices.StageFunctionThird.class,
               namedOneOf(
                       "biApplyStage",
@@ -269,6 +269,21 @@ public final class Installer {
     return namedOneOf("schedule", "scheduleAtFixedRate", "scheduleWithFixedDelay")
         .and(takesArguments(3).or(takesArguments(4)))
         .and(takesArgument(0, Runnable.class));
+  }
+
+  /**
+   * {@return advice whose {@link Advices.DeclaredType} parameter is the class constant of the
+   * declared type of the instrumented method's argument it names}
+   */
+  private static AsmVisitorWrapper stageAdvice(
+      Class<?> advice, ElementMatcher<? super MethodDescription> methods) {
+    String name = advice.getName();
+    return new LazyVisitor(
+        () ->
+            Advice.withCustomMapping()
+                .bind(new DeclaredTypeMapping())
+                .to(ADVICE_POOL.describe(name).resolve(), ADVICE_CLASS_FILES)
+                .on(methods));
   }
 
   private static AsmVisitorWrapper advice(

@@ -297,32 +297,34 @@ public final class Propagation {
    * mapping: it runs, wherever and whenever the stage runs, in a new context holding the values
    * of the code that attached the stage}
    *
-   * @param function a {@link Function}, {@link Consumer}, {@link BiFunction}, {@link BiConsumer},
-   *     {@link Supplier} or {@link Runnable}; {@code null} is returned as it is
+   * @param function the stage's function; {@code null} is returned as it is
+   * @param declared the interface the stage method declares for it: {@link Function}, {@link
+   *     Consumer}, {@link BiFunction}, {@link BiConsumer}, {@link Supplier} or {@link Runnable}.
+   *     The function is bound as that one, whatever else it implements.
    */
   @SuppressWarnings({"unchecked", "rawtypes"})
-  public static @Nullable Object stageFunction(@Nullable Object function) {
+  public static @Nullable Object stageFunction(@Nullable Object function, Class<?> declared) {
     if (function == null || function instanceof Carried || boundByTheCore(function)) {
       return function;
     }
+    if (declared == Runnable.class) {
+      return runnable((Runnable) function);
+    }
     Object mapping = ACCESS.currentMapping();
-    if (function instanceof Function f) {
-      return new CarriedFunction(mapping, f);
+    if (declared == Function.class) {
+      return new CarriedFunction(mapping, (Function) function);
     }
-    if (function instanceof BiFunction f) {
-      return new CarriedBiFunction(mapping, f);
+    if (declared == BiFunction.class) {
+      return new CarriedBiFunction(mapping, (BiFunction) function);
     }
-    if (function instanceof Consumer c) {
-      return new CarriedConsumer(mapping, c);
+    if (declared == Consumer.class) {
+      return new CarriedConsumer(mapping, (Consumer) function);
     }
-    if (function instanceof BiConsumer c) {
-      return new CarriedBiConsumer(mapping, c);
+    if (declared == BiConsumer.class) {
+      return new CarriedBiConsumer(mapping, (BiConsumer) function);
     }
-    if (function instanceof Supplier s) {
-      return new CarriedSupplier(mapping, s);
-    }
-    if (function instanceof Runnable r) {
-      return runnable(r);
+    if (declared == Supplier.class) {
+      return new CarriedSupplier(mapping, (Supplier) function);
     }
     return function;
   }
