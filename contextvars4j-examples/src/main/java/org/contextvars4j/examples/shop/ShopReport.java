@@ -1,6 +1,7 @@
 package org.contextvars4j.examples.shop;
 
 import java.util.ArrayList;
+import java.util.LinkedHashSet;
 import java.util.List;
 import java.util.Locale;
 import java.util.Map;
@@ -102,7 +103,8 @@ final class ShopReport {
 
   private static void mode(StringBuilder out, ShopDemo.ModeRun run) {
     Verifier v = run.verifier();
-    line(out, "  services       " + String.join("; ", run.services()));
+    // Both services say the same of themselves when they were started the same way.
+    line(out, "  services       " + String.join("; ", new LinkedHashSet<>(run.services())));
     line(
         out,
         String.format(
