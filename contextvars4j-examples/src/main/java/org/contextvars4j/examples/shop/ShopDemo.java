@@ -17,17 +17,18 @@ import org.jspecify.annotations.Nullable;
  * The main demo ({@code bin/demo}): starts {@link Orders} and {@link Inventory} twice, each in a
  * JVM of its own on a loopback port, once with the library's propagation and once without it
  * (see {@link ServiceProcess}), sends both pairs the same kind of load, with faults, timed in
- * pairs of blocks of one size after the same warm-up, and checks every answer, every
- * observation and every log line (see {@link
- * Verifier}); then probes every pool thread of every service, and prints a report with the cost
- * of propagation as measured ratios, and writes an HTML page beside it.
+ * pairs of blocks of one size after the same warm-up, and checks every answer, every observation
+ * and every log line (see {@link Verifier}); then probes every pool thread of every service,
+ * prints a report with the cost of propagation as measured ratios, and writes an HTML page
+ * beside it.
  *
- * <p>{@code bin/demo [requests [concurrency]]}: 20,000 requests with propagation on (a tenth
- * of them, at most 2,000, warm-up), 48 at a time, by default. System properties: {@code
- * cv4j.seed}, {@code shop.out} (the folder of the logs and the report), {@code shop.faults} (the
- * share of requests with a fault, 0.08), {@code shop.block} (measured requests per timed block,
- * 1,000), {@code shop.off} (off's blocks over on's, 0.33: off gets as many warm-up
- * requests as on, then as many as on in each pair; on's further blocks are checked, not timed). Loopback only; every wait is bounded; every service is stopped at the end.
+ * <p>{@code bin/demo [requests [concurrency]]}: 20,000 requests with propagation on (a tenth of
+ * them, at most 2,000, warm-up), 48 at a time, by default. System properties: {@code cv4j.seed},
+ * {@code shop.out} (the folder of the logs and the report), {@code shop.faults} (the share of
+ * requests with a fault, 0.08), {@code shop.block} (measured requests per timed block, 1,000),
+ * {@code shop.off} (off's blocks over on's, 0.33: off gets as many warm-up requests as on, then
+ * as many as on in each pair; on's further blocks are checked, not timed). Loopback only; every
+ * wait is bounded; every service is stopped at the end.
  */
 public final class ShopDemo {
   private ShopDemo() {}
