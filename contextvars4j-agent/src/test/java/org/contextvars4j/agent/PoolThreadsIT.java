@@ -432,12 +432,24 @@ final class PoolThreadsIT {
                       long.class,
                       TimeUnit.class,
                       Consumer.class));
+      // The pool's one worker is kept busy until the timeout action has run, so that the slow
+      // task is still queued when it times out: a task that had started would overwrite the
+      // timeout's result with its own when it ends, a race the JDK leaves to the caller.
+      CountDownLatch workerBusy = new CountDownLatch(1);
+      ForkJoinTask<?> blocker =
+          pool.submit(
+              () -> {
+                workerBusy.countDown();
+                awaitUnchecked(release);
+              });
+      await(workerBusy);
       @SuppressWarnings("unchecked")
       ForkJoinTask<String> task =
           (ForkJoinTask<String>)
               submitWithTimeout.invoke(pool, slow, 1L, MILLISECONDS, onTimeout);
       Map<ContextVar<?>, Object> seen = take(seenByTimeoutAction);
       release.countDown();
+      join(blocker);
       assertThat(join(task)).isEqualTo("timed out");
 
       assertThat(seen)
