@@ -187,8 +187,8 @@ public final class Installer {
       add(
           jdk,
           "java.util.concurrent.CompletableFuture",
-          stageAdvice(Advices.StageFunctionFirst.class, named("completeAsync").and(takesArguments(2))),
-          stageAdvice(
+          advice(Advices.StageFunctionFirst.class, named("completeAsync").and(takesArguments(2))),
+          advice(
               Advices.StageFunctionSecond.class,
               namedOneOf(
                       "uniApplyStage",
@@ -202,7 +202,7 @@ public final class Installer {
                       "asyncSupplyStage",
                       "asyncRunStage")
                   .and(takesArguments(2))),
-          stageAdvice(
+          advice(
               Advices.StageFunctionThird.class,
               namedOneOf(
                       "biApplyStage",
@@ -271,28 +271,18 @@ public final class Installer {
         .and(takesArgument(0, Runnable.class));
   }
 
-  /**
-   * {@return advice whose {@link Advices.DeclaredType} parameter is the class constant of the
-   * declared type of the instrumented method's argument it names}
-   */
-  private static AsmVisitorWrapper stageAdvice(
-      Class<?> advice, ElementMatcher<? super MethodDescription> methods) {
-    String name = advice.getName();
-    return new LazyVisitor(
-        () ->
-            Advice.withCustomMapping()
-                .bind(new DeclaredTypeMapping())
-                .to(ADVICE_POOL.describe(name).resolve(), ADVICE_CLASS_FILES)
-                .on(methods));
-  }
-
   private static AsmVisitorWrapper advice(
       Class<?> advice, ElementMatcher<? super MethodDescription> methods) {
     String name = advice.getName();
     // Made when a class it is for is transformed: the advice is then described from its class
     // file, as reflection would load the classes in its signatures, the transformed one among them.
     return new LazyVisitor(
-        () -> Advice.to(ADVICE_POOL.describe(name).resolve(), ADVICE_CLASS_FILES).on(methods));
+        () ->
+            Advice.withCustomMapping()
+                // An advice parameter annotated @DeclaredType gets the type the method declares.
+                .bind(new DeclaredTypeMapping())
+                .to(ADVICE_POOL.describe(name).resolve(), ADVICE_CLASS_FILES)
+                .on(methods));
   }
 
   // The advice's class files are read from the agent jar, which the system class loader (asking

@@ -11,7 +11,6 @@ import java.util.List;
 import java.util.Locale;
 import java.util.Random;
 import java.util.concurrent.TimeUnit;
-import org.jspecify.annotations.Nullable;
 
 /**
  * The main demo ({@code bin/demo}): starts {@link Orders} and {@link Inventory} twice, each in a
@@ -217,51 +216,43 @@ public final class ShopDemo {
           options.faultShare() * 100,
           offBlocks == 1 ? "1 pair" : offBlocks + " pairs",
           blockSize);
-      Verifier onChecks = new Verifier();
-      Verifier offChecks = new Verifier();
-      List<Long> onLatencies = new ArrayList<>();
-      List<Long> offLatencies = new ArrayList<>();
-      double[] seconds = new double[2];
       List<Double> pairRatios = new ArrayList<>();
-      long[] hops = new long[2];
+      Load on;
+      Load off;
       int total = onWarm.size() + offWarm.size() + onLoad.size() + offLoad.size();
-      try (LoadGenerator onLoadGenerator = new LoadGenerator(ordersOnPort);
-          LoadGenerator offLoadGenerator = new LoadGenerator(ordersOffPort);
+      try (LoadGenerator onClient = new LoadGenerator(ordersOnPort);
+          LoadGenerator offClient = new LoadGenerator(ordersOffPort);
           Progress progress = new Progress(out, options.terminal(), total)) {
+        on = new Load("on", onClient, onLoad, onBlocks, options.concurrency(), progress);
+        off = new Load("off", offClient, offLoad, offBlocks, options.concurrency(), progress);
         progress.phase("warm-up, on");
-        record(onLoadGenerator.send(onWarm, options.concurrency(), progress), onChecks, null, hops, 0);
+        on.untimed(onWarm);
         progress.phase("warm-up, off");
-        record(offLoadGenerator.send(offWarm, options.concurrency(), progress), offChecks, null, hops, 1);
+        off.untimed(offWarm);
         // Pairs first, each JVM as warm as the other: a JVM that has served more requests has
         // compiled more (the ratio drifts by a third over the first 10,000 requests), so off's
         // blocks are not spread among on's. The pairs alternate which mode goes first, so that
         // a drift within a pair cancels out over two.
         for (int pair = 0; pair < offBlocks; pair++) {
-          String of = (pair + 1) + "/" + offBlocks;
-          List<Sent> onBlock = slice(onLoad, pair, onBlocks);
-          List<Sent> offBlock = slice(offLoad, pair, offBlocks);
-          double onThroughput;
-          double offThroughput;
-          if (pair % 2 == 0) {
-            progress.phase("pair " + of + ", on");
-            onThroughput = timed(onLoadGenerator, onBlock, options, progress, onChecks, onLatencies, hops, 0, seconds);
-            progress.phase("pair " + of + ", off");
-            offThroughput = timed(offLoadGenerator, offBlock, options, progress, offChecks, offLatencies, hops, 1, seconds);
-          } else {
-            progress.phase("pair " + of + ", off");
-            offThroughput = timed(offLoadGenerator, offBlock, options, progress, offChecks, offLatencies, hops, 1, seconds);
-            progress.phase("pair " + of + ", on");
-            onThroughput = timed(onLoadGenerator, onBlock, options, progress, onChecks, onLatencies, hops, 0, seconds);
-          }
-          pairRatios.add(onThroughput / offThroughput);
+          Load first = pair % 2 == 0 ? on : off;
+          Load second = first == on ? off : on;
+          String of = "pair " + (pair + 1) + "/" + offBlocks + ", ";
+          progress.phase(of + first.mode);
+          double firstThroughput = first.timed(first.block(pair));
+          progress.phase(of + second.mode);
+          double secondThroughput = second.timed(second.block(pair));
+          pairRatios.add(
+              first == on ? firstThroughput / secondThroughput : secondThroughput / firstThroughput);
         }
         // The rest of on's load: checked like the rest, not timed against off's.
         for (int block = offBlocks; block < onBlocks; block++) {
           progress.phase("block " + (block + 1) + "/" + onBlocks + ", on only");
-          record(onLoadGenerator.send(slice(onLoad, block, onBlocks), options.concurrency(), progress), onChecks, null, hops, 0);
+          on.untimed(on.block(block));
         }
         progress.phase("done");
       }
+      Verifier onChecks = on.checks;
+      Verifier offChecks = off.checks;
       awaitLateLines(ordersOn.log(), onChecks);
       awaitLateLines(ordersOff.log(), offChecks);
       List<String> onProbes = new ArrayList<>();
@@ -281,14 +272,17 @@ public final class ShopDemo {
       onChecks.checkLog(inventoryOn.log(), true);
       offChecks.checkLog(ordersOff.log(), false);
       offChecks.checkLog(inventoryOff.log(), true);
-      ModeRun on =
-          new ModeRun(true, onChecks, sorted(onLatencies), seconds[0], onWarm.size() + onLoad.size(), hops[0], onProbes, onServices);
-      ModeRun off =
-          new ModeRun(false, offChecks, sorted(offLatencies), seconds[1], offWarm.size() + offLoad.size(), hops[1], offProbes, offServices);
       List<String> sample = sample(onLoad, onChecks, ordersOn.log(), inventoryOn.log());
       Path report = dir.resolve("report.txt");
       Path page = dir.resolve("report.html");
-      Result result = new Result(on, off, pairRatios, sample, report, page);
+      Result result =
+          new Result(
+              on.run(true, onProbes, onServices),
+              off.run(false, offProbes, offServices),
+              pairRatios,
+              sample,
+              report,
+              page);
       String text = ShopReport.text(result, options);
       Files.writeString(report, text);
       Files.writeString(page, ShopReport.html(result, options));
@@ -333,54 +327,90 @@ public final class ShopDemo {
     return requests;
   }
 
-  /**
-   * Sends one block and returns its throughput. Only the sending is timed; the answers are
-   * checked after it, and the garbage of the checks collected before the block, so that none of
-   * it lands in the timing.
-   */
-  private static double timed(
-      LoadGenerator client,
-      List<Sent> block,
-      Options options,
-      Progress progress,
-      Verifier checks,
-      List<Long> latencies,
-      long[] hops,
-      int mode,
-      double[] seconds)
-      throws Exception {
-    System.gc();
-    long start = System.nanoTime();
-    List<Answer> answers = client.send(block, options.concurrency(), progress);
-    double elapsed = (System.nanoTime() - start) / 1e9;
-    seconds[mode] += elapsed;
-    record(answers, checks, latencies, hops, mode);
-    return answers.size() / elapsed;
-  }
-
   private static List<Sent> slice(List<Sent> all, int block, int blocks) {
     int from = (int) ((long) all.size() * block / blocks);
     int to = (int) ((long) all.size() * (block + 1) / blocks);
     return all.subList(from, to);
   }
 
-  private static void record(
-      List<Answer> answers, Verifier checks, @Nullable List<Long> latencies, long[] hops, int mode) {
-    for (Answer answer : answers) {
-      checks.check(answer);
-      if (latencies != null) {
-        latencies.add(answer.nanos());
+  /** One mode's load and what it found, gathered block by block. Confined to the demo's thread. */
+  private static final class Load {
+    final String mode;
+    final Verifier checks = new Verifier();
+    private final LoadGenerator client;
+    private final List<Sent> measured;
+    private final int blocks;
+    private final int concurrency;
+    private final Progress progress;
+    private final List<Long> latencies = new ArrayList<>();
+    private int sent;
+    private double seconds;
+    private long hops;
+
+    Load(
+        String mode,
+        LoadGenerator client,
+        List<Sent> measured,
+        int blocks,
+        int concurrency,
+        Progress progress) {
+      this.mode = mode;
+      this.client = client;
+      this.measured = measured;
+      this.blocks = blocks;
+      this.concurrency = concurrency;
+      this.progress = progress;
+    }
+
+    /** {@return block {@code index} of the measured requests, split in as many blocks as asked} */
+    List<Sent> block(int index) {
+      return slice(measured, index, blocks);
+    }
+
+    /** Sends {@code requests} and checks them, untimed. */
+    void untimed(List<Sent> requests) throws Exception {
+      sent += requests.size();
+      record(client.send(requests, concurrency, progress), false);
+    }
+
+    /**
+     * Sends one block and returns its throughput. Only the sending is timed; the answers are
+     * checked after it, and the garbage of the checks collected before the block, so that none
+     * of it lands in the timing.
+     */
+    double timed(List<Sent> block) throws Exception {
+      System.gc();
+      long start = System.nanoTime();
+      List<Answer> answers = client.send(block, concurrency, progress);
+      double elapsed = (System.nanoTime() - start) / 1e9;
+      sent += block.size();
+      seconds += elapsed;
+      record(answers, true);
+      return answers.size() / elapsed;
+    }
+
+    private void record(List<Answer> answers, boolean timed) {
+      for (Answer answer : answers) {
+        checks.check(answer);
+        if (timed) {
+          latencies.add(answer.nanos());
+        }
+        String handlerThread =
+            answer.seen().stream()
+                .filter(s -> s.step().equals("handler"))
+                .map(Observed::thread)
+                .findFirst()
+                .orElse("");
+        hops +=
+            answer.seen().stream()
+                .filter(s -> !s.step().startsWith("inventory.") && !s.thread().equals(handlerThread))
+                .count();
       }
-      String handlerThread =
-          answer.seen().stream()
-              .filter(s -> s.step().equals("handler"))
-              .map(Observed::thread)
-              .findFirst()
-              .orElse("");
-      hops[mode] +=
-          answer.seen().stream()
-              .filter(s -> !s.step().startsWith("inventory.") && !s.thread().equals(handlerThread))
-              .count();
+    }
+
+    ModeRun run(boolean on, List<String> probes, List<String> services) {
+      long[] sorted = latencies.stream().mapToLong(Long::longValue).sorted().toArray();
+      return new ModeRun(on, checks, sorted, seconds, sent, hops, probes, services);
     }
   }
 
@@ -399,10 +429,6 @@ public final class ShopDemo {
     for (String line : client.probe(port)) {
       into.add(service + "\t" + line);
     }
-  }
-
-  private static long[] sorted(List<Long> latencies) {
-    return latencies.stream().mapToLong(Long::longValue).sorted().toArray();
   }
 
   /** One measured request without a fault, as both services logged it. */
