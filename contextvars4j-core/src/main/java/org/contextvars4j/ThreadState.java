@@ -52,17 +52,23 @@ final class ThreadState {
    * scan from the newest slot down costs a few nanoseconds per slot passed. The low 28 bits of
    * `flags` are 7 four-bit buckets, one per variable hash class (ContextVar.slotHintShift): the
    * slot, relative to `bottom`, of the last older slot written for a variable of that class, plus
-   * one; 0 if none since the frame was entered. They share an int with the newest-set bit because
-   * a thread's state must stay within 64 bytes (the per-thread memory target). Older slots are written only when the newest set is
-   * moved into `entries` (spillNewest), so that is where the hint is written: a set and its reset
-   * on top of the others, the steady state of a request, never touch the hints. A primitive, so
-   * writing it takes no barrier. A hint is only a guess, checked before it is used: if the hinted
-   * slot is one of the frame's older slots and holds the variable, it is the variable's newest
-   * older slot, because every later older slot of the variable (or of another one of its class)
-   * was written by a spill that rewrote the hint. A scan that finds the variable writes the hint
-   * too: the slot it finds, the newest older one, is the same answer. A reset or a fold leaves the hints alone (the
-   * slots they name are then above `top` until a spill writes them again); entering or leaving a
-   * frame clears them, since the slots they count from `bottom` belong to another frame.
+   * one; 0 if no older slot of the region holds a variable of the class; 15 (UNKNOWN_HINTS) if
+   * that is not known. They share an int with the newest-set bit because a thread's state must
+   * stay within 64 bytes (the per-thread memory target). Older slots are written only when the
+   * newest set is moved into `entries` (spillNewest), so that is where the hint is written: a set
+   * and its reset on top of the others, the steady state of a request, never touch the hints. A
+   * primitive, so writing it takes no barrier.
+   *
+   * A bucket at 0 is a proof: every spill sets its variable's bucket to a slot, and buckets go
+   * back to 0 only when the region is emptied (a new frame, a fold, a frame left). So a set or a
+   * get of a variable whose bucket is 0 scans nothing: the first set of each variable in a
+   * request, a read of what was bound before it. A frame that becomes current again with older
+   * slots (a nested frame was left) gets every bucket at 15: its hints were not kept. Any other
+   * hint is a guess, checked before it is used: if the hinted slot is one of the frame's older
+   * slots and holds the variable, it is the variable's newest older slot, because every later
+   * older slot of the variable (or of another one of its class) was written by a spill that
+   * rewrote the hint. Otherwise (another variable of the class, a slot a reset left, 15) a scan
+   * looks, and writes the hint of what it finds: the newest older slot, the same answer.
    *
    * Variables stay in cleared slots and in newestVar (values do not): a set then stores the
    * variable only when the slot held another one, which in a request loop it rarely does. So a
@@ -91,6 +97,15 @@ final class ThreadState {
 
   /** The bit of {@link #flags} that says the newest set is in the fields. */
   private static final int NEWEST = 1 << 31;
+
+  /** One bucket of the slot hints in {@link #flags}, shifted by a variable's slotHintShift. */
+  private static final int HINT_MASK = 0xF;
+
+  /**
+   * Every bucket at 15, above any slot (a region holds at most MAX_OVERLAY = 8): not known, scan.
+   * The hints of a frame whose region is not empty when it becomes current again.
+   */
+  private static final int UNKNOWN_HINTS = 0x0FFF_FFFF;
 
   // One ThreadLocal lookup per operation is the whole per-thread cost: everything else hangs off
   // this object. A virtual thread gets its own instance, as it gets its own ThreadLocal values.
@@ -180,24 +195,37 @@ final class ThreadState {
 
   /**
    * The value of {@code var} in the frame's older slots (below the newest set), or {@link
-   * Token#NOT_LOOKED_UP}: the hinted slot if it holds the variable, else a scan, newest first.
+   * Token#NOT_LOOKED_UP}. A bucket at 0 says no older slot of the region holds a variable of the
+   * class, so nothing is scanned: the case of a request's first set of each variable, and of a
+   * read of what was bound before the request. Otherwise the hinted slot if it holds the
+   * variable, else a scan.
    */
   private Object olderValue(ContextVar<?> var) {
-    Object[] slots = entries;
-    int end = 2 * olderEnd();
-    int hinted = (flags >>> var.slotHintShift) & 0xF;
-    if (hinted != 0) {
-      int at = 2 * (bottom + hinted - 1);
-      if (at < end && slots[at] == var) {
-        return slots[at + 1];
-      }
+    int hinted = (flags >>> var.slotHintShift) & HINT_MASK;
+    if (hinted == 0) {
+      return Token.NOT_LOOKED_UP;
     }
-    for (int i = end - 2, stop = 2 * bottom; i >= stop; i -= 2) {
+    int at = 2 * (bottom + hinted - 1);
+    Object[] slots = entries;
+    if (at < 2 * olderEnd() && slots[at] == var) {
+      return slots[at + 1];
+    }
+    return scanOlder(var);
+  }
+
+  /**
+   * The scan of {@link #olderValue}, newest first, for a hint that another variable of the class
+   * took, or that leaving a nested frame made unknown. Out of line: it is the rare case, and its
+   * loop, unrolled, would make every set's compiled code too big to inline.
+   */
+  private Object scanOlder(ContextVar<?> var) {
+    Object[] slots = entries;
+    for (int i = 2 * olderEnd() - 2, stop = 2 * bottom; i >= stop; i -= 2) {
       if (slots[i] == var) {
         // The newest older slot of the variable: a valid hint, for its next read. Its bucket's
         // other variable, if it had the hint, scans next time (a primitive store, this thread's).
         int shift = var.slotHintShift;
-        flags = (flags & ~(0xF << shift)) | ((i / 2 - bottom + 1) << shift);
+        flags = (flags & ~(HINT_MASK << shift)) | ((i / 2 - bottom + 1) << shift);
         return slots[i + 1];
       }
     }
@@ -271,12 +299,19 @@ final class ThreadState {
       makeRoom();
     }
     // The old value, for the token: in the region if set there, else in the base mapping, which
-    // is immutable and is looked up only if the token is asked for it.
-    Object old;
+    // is immutable and is looked up only if the token is asked for it. One call site for each
+    // helper, so that this method's compiled code stays small enough to be inlined into a caller
+    // even once it was compiled on its own (HotSpot inlines no method already compiled to more
+    // than InlineSmallCode, 2,500 bytes): the token's allocation can then be removed.
+    Object old = Token.NOT_LOOKED_UP;
     if (flags < 0) {
-      old = newestVar == var ? newestValue : olderValue(var);
+      if (newestVar == var) {
+        old = newestValue;
+      }
       spillNewest();
-    } else {
+    }
+    if (old == Token.NOT_LOOKED_UP) {
+      // After the spill, the slots include the newest set: it is not this variable's.
       old = olderValue(var);
     }
     if (newestVar != var) {
@@ -319,7 +354,11 @@ final class ThreadState {
     }
   }
 
-  /** Moves the newest set into {@link #entries}, at its slot, top - 1. */
+  /**
+   * Moves the newest set into {@link #entries}, at its slot, top - 1. The fields keep the value:
+   * every caller overwrites or clears {@link #newestValue} next, and a store fewer here is a
+   * write barrier fewer in the code of every set.
+   */
   private void spillNewest() {
     int at = 2 * (top - 1);
     Object[] slots = entries;
@@ -327,16 +366,13 @@ final class ThreadState {
       slots = grow();
     }
     ContextVar<?> spilled = newestVar;
+    assert spilled != null : "the newest-set bit is set only by a set, which names its variable";
     if (slots[at] != spilled) {
       slots[at] = spilled;
     }
     slots[at + 1] = newestValue;
-    if (spilled != null) {
-      int shift = spilled.slotHintShift;
-      flags = (flags & ~(0xF << shift)) | ((top - bottom) << shift);
-    }
-    newestValue = null;
-    flags &= ~NEWEST;
+    int shift = spilled.slotHintShift;
+    flags = (flags & ~(HINT_MASK << shift) & ~NEWEST) | ((top - bottom) << shift);
   }
 
   private Object[] grow() {
@@ -386,7 +422,8 @@ final class ThreadState {
     for (int i = 2 * bottom + 1, end = 2 * olderEnd(); i < end; i += 2) {
       slots[i] = null;
     }
-    flags &= ~NEWEST;
+    // An empty region: no bucket names a slot, and the newest set is gone.
+    flags = 0;
     newestValue = null;
     top = bottom;
   }
@@ -424,6 +461,7 @@ final class ThreadState {
     if (flags < 0) {
       // The outer frame's newest set joins its older ones: the fields are for the new frame.
       spillNewest();
+      newestValue = null;
     }
     Context outer = context;
     if (outer != null && outer != DEFERRED && epoch >= 0) {
@@ -501,7 +539,9 @@ final class ThreadState {
     context = outer;
     bottom = outerBottom;
     epoch = outerEpoch;
-    flags &= NEWEST;
+    // The outer frame's newest set was moved into the slots when it was suspended. Its hints were
+    // not kept: with older slots, a variable may be in any of them.
+    flags = top != outerBottom ? UNKNOWN_HINTS : 0;
     snapshot = null;
   }
 }
