@@ -1,6 +1,8 @@
 package org.contextvars4j.benchmarks;
 
+import java.time.Duration;
 import java.util.concurrent.TimeUnit;
+import java.util.concurrent.atomic.AtomicReference;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -21,6 +23,12 @@ import org.openjdk.jmh.annotations.Warmup;
  * var.set(x)} with the token dropped. OpenTelemetry's and gRPC's contexts are immutable values
  * made anew by each change: they have no history to age, so only the systems with a mutable
  * per-thread store are here.
+ *
+ * <p>A third history, {@code warmed}, tells the mapping's history from the JIT's: a fresh mapping,
+ * after the same binding and aging sets were made on another thread. The JIT then compiles the set
+ * with the aged run's profile (10,000 sets that each moved the previous one into the slots), and
+ * only the mapping differs from {@code aged}. Without it, aged against fresh also measures the
+ * profile and the inlining decisions that the aging calls leave behind.
  *
  * <p>The setup ends with full collections ({@link Checks#tenure}): the thread's state is old, as
  * in a server.
@@ -48,7 +56,7 @@ public class AgedSetResetBenchmark {
   @Param({"1", "10", "1000"})
   int n;
 
-  @Param({"fresh", "aged"})
+  @Param({"fresh", "warmed", "aged"})
   String history;
 
   private ContextSystem bound;
@@ -59,10 +67,38 @@ public class AgedSetResetBenchmark {
     bound.bind(n);
     if (history.equals("aged")) {
       bound.age(n, AGE);
+    } else if (history.equals("warmed")) {
+      ageOnAnotherThread();
     }
     bound.setAndRestore();
     Checks.requireBound(bound, false);
     Checks.tenure();
+  }
+
+  /** The binding and aging sets of {@code aged}, on a thread of their own that then ends. */
+  private void ageOnAnotherThread() {
+    AtomicReference<Throwable> failure = new AtomicReference<>();
+    Thread other =
+        new Thread(
+            () -> {
+              bound.bind(n);
+              bound.age(n, AGE);
+            },
+            "aging");
+    other.setUncaughtExceptionHandler((thread, error) -> failure.set(error));
+    other.start();
+    try {
+      other.join(Duration.ofMinutes(1));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while the aging thread ran", e);
+    }
+    if (other.isAlive()) {
+      throw new IllegalStateException("the aging thread did not end within a minute");
+    }
+    if (failure.get() != null) {
+      throw new IllegalStateException("the aging thread failed", failure.get());
+    }
   }
 
   @TearDown
