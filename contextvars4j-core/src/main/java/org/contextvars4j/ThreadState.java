@@ -98,6 +98,14 @@ final class ThreadState {
   /** The bit of {@link #flags} that says the newest set is in the fields. */
   private static final int NEWEST = 1 << 31;
 
+  /**
+   * The bit of {@link #flags} that sends the next set to the checks of {@link #prepareSet}: a step
+   * frame, a deferred task frame, or a frame made current again whose region may be full. Set
+   * conservatively and cleared by that path, so that a set in the steady state tests one bit for
+   * every rare case.
+   */
+  private static final int SLOW = 1 << 30;
+
   /** One bucket of the slot hints in {@link #flags}, shifted by a variable's slotHintShift. */
   private static final int HINT_MASK = 0xF;
 
@@ -131,7 +139,8 @@ final class ThreadState {
 
   /**
    * Bit 31 ({@link #NEWEST}): whether slot top - 1 is the newest set of the current frame, held in
-   * newestVar and newestValue. Bits 0-27: the slot hints, 7 buckets of 4 bits; see the notes.
+   * newestVar and newestValue. Bit 30 ({@link #SLOW}): the next set checks for the rare cases.
+   * Bits 0-27: the slot hints, 7 buckets of 4 bits; see the notes.
    */
   private int flags;
 
@@ -189,28 +198,28 @@ final class ThreadState {
 
   /** The lookup past the newest set: the frame's older slots, then its base mapping. */
   private Object lookupBelow(ContextVar<?> var) {
-    Object value = olderValue(var);
+    Object value = olderValue(var, olderEnd());
     return value != Token.NOT_LOOKED_UP ? value : frameVars().lookup(var);
   }
 
   /**
-   * The value of {@code var} in the frame's older slots (below the newest set), or {@link
+   * The value of {@code var} in the frame's older slots, [bottom, end), or {@link
    * Token#NOT_LOOKED_UP}. A bucket at 0 says no older slot of the region holds a variable of the
    * class, so nothing is scanned: the case of a request's first set of each variable, and of a
    * read of what was bound before the request. Otherwise the hinted slot if it holds the
    * variable, else a scan.
    */
-  private Object olderValue(ContextVar<?> var) {
+  private Object olderValue(ContextVar<?> var, int end) {
     int hinted = (flags >>> var.slotHintShift) & HINT_MASK;
     if (hinted == 0) {
       return Token.NOT_LOOKED_UP;
     }
     int at = 2 * (bottom + hinted - 1);
     Object[] slots = entries;
-    if (at < 2 * olderEnd() && slots[at] == var) {
+    if (at < 2 * end && slots[at] == var) {
       return slots[at + 1];
     }
-    return scanOlder(var);
+    return scanOlder(var, end);
   }
 
   /**
@@ -218,9 +227,9 @@ final class ThreadState {
    * took, or that leaving a nested frame made unknown. Out of line: it is the rare case, and its
    * loop, unrolled, would make every set's compiled code too big to inline.
    */
-  private Object scanOlder(ContextVar<?> var) {
+  private Object scanOlder(ContextVar<?> var, int end) {
     Object[] slots = entries;
-    for (int i = 2 * olderEnd() - 2, stop = 2 * bottom; i >= stop; i -= 2) {
+    for (int i = 2 * end - 2, stop = 2 * bottom; i >= stop; i -= 2) {
       if (slots[i] == var) {
         // The newest older slot of the variable: a valid hint, for its next read. Its bucket's
         // other variable, if it had the hint, scans next time (a primitive store, this thread's).
@@ -292,27 +301,24 @@ final class ThreadState {
    * the value stored in a field, the variable too if the field held another one.
    */
   <T extends @Nullable Object> Token<T> push(ContextVar<T> var, @Nullable Object value) {
-    if (epoch < 0) {
-      return pushInStep(var, value);
-    }
-    if (context == DEFERRED || top - bottom == MAX_OVERLAY) {
-      makeRoom();
-    }
     // The old value, for the token: in the region if set there, else in the base mapping, which
     // is immutable and is looked up only if the token is asked for it. One call site for each
-    // helper, so that this method's compiled code stays small enough to be inlined into a caller
-    // even once it was compiled on its own (HotSpot inlines no method already compiled to more
-    // than InlineSmallCode, 2,500 bytes): the token's allocation can then be removed.
+    // helper, and one bit tested for every rare case, so that this method's compiled code stays
+    // small enough to be inlined into a caller even once it was compiled on its own (HotSpot
+    // inlines no method already compiled to more than InlineSmallCode, 2,500 bytes): the token's
+    // allocation can then be removed.
     Object old = Token.NOT_LOOKED_UP;
-    if (flags < 0) {
-      if (newestVar == var) {
-        old = newestValue;
+    if ((flags & (NEWEST | SLOW)) != 0) {
+      // Not the steady state of a request, where the fields are free and the region has room.
+      if (epoch < 0) {
+        return pushInStep(var, value);
       }
-      spillNewest();
+      old = prepareSet(var);
     }
+    assert top - bottom < MAX_OVERLAY && context != DEFERRED : "a rare case without the SLOW bit";
     if (old == Token.NOT_LOOKED_UP) {
-      // After the spill, the slots include the newest set: it is not this variable's.
-      old = olderValue(var);
+      // The slots include the newest set, if there was one: it is not this variable's.
+      old = olderValue(var, top);
     }
     if (newestVar != var) {
       newestVar = var;
@@ -320,9 +326,41 @@ final class ThreadState {
     newestValue = value;
     flags |= NEWEST;
     int slot = top++;
-    snapshot = null;
+    if (snapshot != null) {
+      // Tested first: a store of null still takes G1's pre-barrier, whose code would count
+      // against this method's inlining budget, and a set rarely follows a copy.
+      snapshot = null;
+    }
+    // Not a deferred frame here: the SLOW bit marks one, and prepareSet makes its context.
+    Context current = context;
     return new Token<>(
-        var, this, context, slot, epoch, old, old == Token.NOT_LOOKED_UP ? frameVars() : null);
+        var,
+        this,
+        current,
+        slot,
+        epoch,
+        old,
+        old != Token.NOT_LOOKED_UP ? null : current == null ? baseVars : current.vars);
+  }
+
+  /**
+   * The part of a set that the steady state skips, in a frame that is not a step's: makes room
+   * for the set (a deferred task frame's context, a fold, a larger array), moves the newest set
+   * into the slots, and returns its value if it was {@code var}'s, else {@link
+   * Token#NOT_LOOKED_UP}: the caller looks in the slots.
+   */
+  private Object prepareSet(ContextVar<?> var) {
+    if (context == DEFERRED || top - bottom >= MAX_OVERLAY || 2 * top > entries.length) {
+      makeRoom();
+    }
+    // A frame that is neither a step's nor deferred, with room: the next set can skip this.
+    flags &= ~SLOW;
+    if (flags >= 0) {
+      return Token.NOT_LOOKED_UP;
+    }
+    Object newest = newestVar == var ? newestValue : Token.NOT_LOOKED_UP;
+    spillNewest();
+    return newest;
   }
 
   /** A set in a step frame: the new mapping is made and published in the step's Context now. */
@@ -339,7 +377,8 @@ final class ThreadState {
 
   /**
    * Before a set, out of line (rare, and kept out of the set's compiled code so that callers can
-   * inline it): makes a deferred task frame's private context, and folds a full region.
+   * inline it): makes a deferred task frame's private context, folds a full region, and grows
+   * {@link #entries} so that the newest set can be moved into it.
    */
   private void makeRoom() {
     if (context == DEFERRED) {
@@ -349,22 +388,21 @@ final class ThreadState {
       made.bottom = bottom;
       context = made;
     }
-    if (top - bottom == MAX_OVERLAY) {
+    if (top - bottom >= MAX_OVERLAY) {
       fold();
     }
+    reserveSpill();
   }
 
   /**
-   * Moves the newest set into {@link #entries}, at its slot, top - 1. The fields keep the value:
-   * every caller overwrites or clears {@link #newestValue} next, and a store fewer here is a
-   * write barrier fewer in the code of every set.
+   * Moves the newest set into {@link #entries}, at its slot, top - 1, for which the caller made
+   * room ({@link #reserveSpill}). The fields keep the value: every caller overwrites or clears
+   * {@link #newestValue} next, and a store fewer here is a write barrier fewer in the code of every
+   * set.
    */
   private void spillNewest() {
     int at = 2 * (top - 1);
     Object[] slots = entries;
-    if (at == slots.length) {
-      slots = grow();
-    }
     ContextVar<?> spilled = newestVar;
     assert spilled != null : "the newest-set bit is set only by a set, which names its variable";
     if (slots[at] != spilled) {
@@ -375,8 +413,14 @@ final class ThreadState {
     flags = (flags & ~(HINT_MASK << shift) & ~NEWEST) | ((top - bottom) << shift);
   }
 
-  private Object[] grow() {
-    return entries = Arrays.copyOf(entries, Math.max(4, 2 * entries.length));
+  /**
+   * Makes room in {@link #entries} for slot top - 1, the newest set's, before {@link
+   * #spillNewest}: a set checks for it before it starts, so that the copy is not in its code.
+   */
+  private void reserveSpill() {
+    if (2 * top > entries.length) {
+      entries = Arrays.copyOf(entries, Math.max(4, Math.max(2 * top, 2 * entries.length)));
+    }
   }
 
   /** Undoes the newest set, which the caller checked: clears its slot. */
@@ -404,6 +448,7 @@ final class ThreadState {
   private void fold() {
     if (top != bottom) {
       if (flags < 0) {
+        reserveSpill();
         spillNewest();
       }
       setFrameVars(frameVars().withAll(entries, bottom, top));
@@ -423,7 +468,7 @@ final class ThreadState {
       slots[i] = null;
     }
     // An empty region: no bucket names a slot, and the newest set is gone.
-    flags = 0;
+    flags = epoch < 0 || context == DEFERRED ? SLOW : 0;
     newestValue = null;
     top = bottom;
   }
@@ -454,12 +499,14 @@ final class ThreadState {
     suspendCurrentFrame();
     context = DEFERRED;
     baseVars = mapping;
+    flags = SLOW;
   }
 
   /** Starts a new frame's empty region above the current frame's, with a fresh epoch. */
   private void suspendCurrentFrame() {
     if (flags < 0) {
       // The outer frame's newest set joins its older ones: the fields are for the new frame.
+      reserveSpill();
       spillNewest();
       newestValue = null;
     }
@@ -510,6 +557,7 @@ final class ThreadState {
     suspendCurrentFrame();
     context = task;
     epoch |= Long.MIN_VALUE;
+    flags = SLOW;
   }
 
   /**
@@ -540,8 +588,9 @@ final class ThreadState {
     bottom = outerBottom;
     epoch = outerEpoch;
     // The outer frame's newest set was moved into the slots when it was suspended. Its hints were
-    // not kept: with older slots, a variable may be in any of them.
-    flags = top != outerBottom ? UNKNOWN_HINTS : 0;
+    // not kept: with older slots, a variable may be in any of them, and the region may be full.
+    int hints = top != outerBottom ? UNKNOWN_HINTS | SLOW : 0;
+    flags = outerEpoch < 0 || outer == DEFERRED ? hints | SLOW : hints;
     snapshot = null;
   }
 }
