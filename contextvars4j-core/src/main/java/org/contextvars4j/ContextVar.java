@@ -209,11 +209,18 @@ public final class ContextVar<T extends @Nullable Object> {
     if (owner != this) {
       throw otherVariable(owner);
     }
-    ThreadState state = ThreadState.current();
-    if (token.state == state && token.epoch == state.epoch && token.slot == state.top - 1) {
+    // The token's own thread state, checked to be this thread's by its owner: a field and the
+    // current thread, where a ThreadState.current() would be a ThreadLocal lookup (an unused token
+    // always has its state).
+    ThreadState setOn = token.state;
+    if (setOn != null
+        && setOn.ownedByCurrentThread()
+        && token.epoch == setOn.epoch
+        && token.slot == setOn.top - 1) {
       // The newest set of the current frame, nothing set since: undo it by clearing its slot.
-      state.pop();
+      setOn.pop();
     } else {
+      ThreadState state = ThreadState.current();
       Context made = token.context;
       // A token of a base frame names no context: it belongs to its own thread's base frame.
       if (made != state.context || (made == null && token.state != state)) {

@@ -8,7 +8,8 @@ import org.jspecify.annotations.Nullable;
  * since it was entered. One instance per thread (platform or virtual), created on the thread's
  * first use of this library.
  *
- * <p>Only the owning thread reads or writes the fields, so they are plain fields.
+ * <p>Only the owning thread reads or writes the fields, so they are plain fields; another thread
+ * that holds a token of this state reads only the final owner id.
  */
 final class ThreadState {
 
@@ -53,8 +54,8 @@ final class ThreadState {
    * `flags` are 7 four-bit buckets, one per variable hash class (ContextVar.slotHintShift): the
    * slot, relative to `bottom`, of the last older slot written for a variable of that class, plus
    * one; 0 if no older slot of the region holds a variable of the class; 15 (UNKNOWN_HINTS) if
-   * that is not known. They share an int with the newest-set bit because a thread's state must
-   * stay within 64 bytes (the per-thread memory target). Older slots are written only when the
+   * that is not known. They share an int with the newest-set and SLOW bits because a thread's
+   * state is kept small: 72 bytes, within the per-thread memory target of 128. Older slots are written only when the
    * newest set is moved into `entries` (spillNewest), so that is where the hint is written: a set
    * and its reset on top of the others, the steady state of a request, never touch the hints. A
    * primitive, so writing it takes no barrier.
@@ -153,7 +154,21 @@ final class ThreadState {
   /** The current mapping as an immutable Vars, once a copy asked for it; null after any change. */
   private @Nullable Vars snapshot;
 
-  private ThreadState() {}
+  /**
+   * The id of the thread this state belongs to ({@link Thread#threadId()}, unique for the life of
+   * the JVM, virtual threads included), so that a reset can tell its token's state is this
+   * thread's without a ThreadLocal lookup. Final: read by any thread that holds a token.
+   */
+  private final long ownerId;
+
+  private ThreadState() {
+    ownerId = Thread.currentThread().threadId();
+  }
+
+  /** {@return whether this is the current thread's state} Any thread may ask. */
+  boolean ownedByCurrentThread() {
+    return ownerId == Thread.currentThread().threadId();
+  }
 
   static ThreadState current() {
     return STATE.get();
@@ -303,29 +318,33 @@ final class ThreadState {
   <T extends @Nullable Object> Token<T> push(ContextVar<T> var, @Nullable Object value) {
     // The old value, for the token: in the region if set there, else in the base mapping, which
     // is immutable and is looked up only if the token is asked for it. One call site for each
-    // helper, and one bit tested for every rare case, so that this method's compiled code stays
-    // small enough to be inlined into a caller even once it was compiled on its own (HotSpot
-    // inlines no method already compiled to more than InlineSmallCode, 2,500 bytes): the token's
-    // allocation can then be removed.
+    // helper, one bit tested for every rare case, and one allocation of the token, so that this
+    // method's compiled code stays small enough to be inlined into a caller even once it was
+    // compiled on its own (HotSpot inlines no method already compiled to more than
+    // InlineSmallCode, 2,500 bytes), and the JIT can then remove the token. A second token made
+    // elsewhere and returned here would merge with this one, and a merged allocation is kept.
     Object old = Token.NOT_LOOKED_UP;
     if ((flags & (NEWEST | SLOW)) != 0) {
       // Not the steady state of a request, where the fields are free and the region has room.
-      if (epoch < 0) {
-        return pushInStep(var, value);
+      old = prepareSet(var, value);
+    }
+    int slot;
+    if (epoch >= 0) {
+      assert top - bottom < MAX_OVERLAY && context != DEFERRED : "a rare case without SLOW";
+      if (old == Token.NOT_LOOKED_UP) {
+        // The slots include the newest set, if there was one: it is not this variable's.
+        old = olderValue(var, top);
       }
-      old = prepareSet(var);
+      if (newestVar != var) {
+        newestVar = var;
+      }
+      newestValue = value;
+      flags |= NEWEST;
+      slot = top++;
+    } else {
+      // A step's set, published by prepareSet; its old value was looked up there.
+      slot = STEP_SLOT;
     }
-    assert top - bottom < MAX_OVERLAY && context != DEFERRED : "a rare case without the SLOW bit";
-    if (old == Token.NOT_LOOKED_UP) {
-      // The slots include the newest set, if there was one: it is not this variable's.
-      old = olderValue(var, top);
-    }
-    if (newestVar != var) {
-      newestVar = var;
-    }
-    newestValue = value;
-    flags |= NEWEST;
-    int slot = top++;
     if (snapshot != null) {
       // Tested first: a store of null still takes G1's pre-barrier, whose code would count
       // against this method's inlining budget, and a set rarely follows a copy.
@@ -344,12 +363,16 @@ final class ThreadState {
   }
 
   /**
-   * The part of a set that the steady state skips, in a frame that is not a step's: makes room
-   * for the set (a deferred task frame's context, a fold, a larger array), moves the newest set
-   * into the slots, and returns its value if it was {@code var}'s, else {@link
+   * The part of a set that the steady state skips. In a step frame, the whole set: the new
+   * mapping is made and published in the step's Context now, and the old value returned. Else it
+   * makes room for the set (a deferred task frame's context, a fold, a larger array), moves the
+   * newest set into the slots, and returns its value if it was {@code var}'s, else {@link
    * Token#NOT_LOOKED_UP}: the caller looks in the slots.
    */
-  private Object prepareSet(ContextVar<?> var) {
+  private Object prepareSet(ContextVar<?> var, @Nullable Object value) {
+    if (epoch < 0) {
+      return publishInStep(var, value);
+    }
     if (context == DEFERRED || top - bottom >= MAX_OVERLAY || 2 * top > entries.length) {
       makeRoom();
     }
@@ -363,16 +386,14 @@ final class ThreadState {
     return newest;
   }
 
-  /** A set in a step frame: the new mapping is made and published in the step's Context now. */
-  private <T extends @Nullable Object> Token<T> pushInStep(
-      ContextVar<T> var, @Nullable Object value) {
+  /** A set in a step frame: makes the new mapping, publishes it, and returns the old value. */
+  private Object publishInStep(ContextVar<?> var, @Nullable Object value) {
     Context step = context;
     assert step != null && step != DEFERRED : "a step frame has its task's Context";
     Vars before = step.vars;
     Object old = before.lookup(var);
     step.vars = before.with(var, value);
-    snapshot = null;
-    return new Token<>(var, this, step, STEP_SLOT, epoch, old, null);
+    return old;
   }
 
   /**
