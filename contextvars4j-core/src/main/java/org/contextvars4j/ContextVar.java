@@ -209,12 +209,11 @@ public final class ContextVar<T extends @Nullable Object> {
     if (owner != this) {
       throw otherVariable(owner);
     }
-    // The token's own thread state, checked to be this thread's by its owner: a field and the
-    // current thread, where a ThreadState.current() would be a ThreadLocal lookup (an unused token
-    // always has its state).
+    // The token's own thread state, known to be this thread's when the token's thread is this
+    // one: a compare, where a ThreadState.current() would be a ThreadLocal lookup.
     ThreadState setOn = token.state;
-    if (setOn != null
-        && setOn.ownedByCurrentThread()
+    if (token.thread == Thread.currentThread()
+        && setOn != null
         && token.epoch == setOn.epoch
         && token.slot == setOn.top - 1) {
       // The newest set of the current frame, nothing set since: undo it by clearing its slot.

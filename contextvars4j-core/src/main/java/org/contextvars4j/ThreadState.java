@@ -8,8 +8,7 @@ import org.jspecify.annotations.Nullable;
  * since it was entered. One instance per thread (platform or virtual), created on the thread's
  * first use of this library.
  *
- * <p>Only the owning thread reads or writes the fields, so they are plain fields; another thread
- * that holds a token of this state reads only the final owner id.
+ * <p>Only the owning thread reads or writes the fields, so they are plain fields.
  */
 final class ThreadState {
 
@@ -55,7 +54,7 @@ final class ThreadState {
    * slot, relative to `bottom`, of the last older slot written for a variable of that class, plus
    * one; 0 if no older slot of the region holds a variable of the class; 15 (UNKNOWN_HINTS) if
    * that is not known. They share an int with the newest-set and SLOW bits because a thread's
-   * state is kept small: 72 bytes, within the per-thread memory target of 128. Older slots are written only when the
+   * state must stay within 64 bytes (the per-thread memory target). Older slots are written only when the
    * newest set is moved into `entries` (spillNewest), so that is where the hint is written: a set
    * and its reset on top of the others, the steady state of a request, never touch the hints. A
    * primitive, so writing it takes no barrier.
@@ -154,21 +153,7 @@ final class ThreadState {
   /** The current mapping as an immutable Vars, once a copy asked for it; null after any change. */
   private @Nullable Vars snapshot;
 
-  /**
-   * The id of the thread this state belongs to ({@link Thread#threadId()}, unique for the life of
-   * the JVM, virtual threads included), so that a reset can tell its token's state is this
-   * thread's without a ThreadLocal lookup. Final: read by any thread that holds a token.
-   */
-  private final long ownerId;
-
-  private ThreadState() {
-    ownerId = Thread.currentThread().threadId();
-  }
-
-  /** {@return whether this is the current thread's state} Any thread may ask. */
-  boolean ownedByCurrentThread() {
-    return ownerId == Thread.currentThread().threadId();
-  }
+  private ThreadState() {}
 
   static ThreadState current() {
     return STATE.get();
@@ -355,6 +340,7 @@ final class ThreadState {
     return new Token<>(
         var,
         this,
+        Thread.currentThread(),
         current,
         slot,
         epoch,

@@ -35,16 +35,24 @@ public final class Token<T extends @Nullable Object> implements AutoCloseable {
 
   private final ContextVar<T> var;
 
+  /** The slot of a used token: no slot, and the mark of use. */
+  private static final int USED = Integer.MIN_VALUE + 1;
+
   /*
-   * Where the set was made: the thread's state, the context of its frame (null: the thread's base
-   * frame), and the slot and epoch of the overlay that it pushed (see ThreadState). A reset that
-   * finds the same state, epoch and slot on top is the undo of the newest set: it clears the slot.
-   * The state and the context are dropped once the token is used, so that a used token kept
-   * somewhere does not keep its thread's state or its context reachable.
+   * Where the set was made: the thread and its state, the context of its frame (null: the
+   * thread's base frame), and the slot and epoch of the overlay that it pushed (see ThreadState).
+   * A reset on the same thread that finds the same epoch and slot on top is the undo of the
+   * newest set: it clears the slot. The thread is there so that the reset knows the state is its
+   * own with a compare, not a ThreadLocal lookup (one ThreadState per thread). The thread, the
+   * state and the context are dropped once the token is used, so that a used token kept somewhere
+   * does not keep them reachable. Being used is a slot value, not a field of its own: a field
+   * more would make the token 56 bytes where it allocates.
    */
   @Nullable ThreadState state;
+  @Nullable Thread thread;
   @Nullable Context context;
-  final int slot;
+  // Plain: a token is used only by the thread on which its context is current.
+  int slot;
   final long epoch;
 
   /** The previous value, {@link ContextVar#UNBOUND}, or {@link #NOT_LOOKED_UP}. */
@@ -56,12 +64,10 @@ public final class Token<T extends @Nullable Object> implements AutoCloseable {
    */
   private @Nullable Vars oldBase;
 
-  // Plain: a token is used only by the thread on which its context is current.
-  private boolean used;
-
   Token(
       ContextVar<T> var,
       ThreadState state,
+      Thread thread,
       @Nullable Context context,
       int slot,
       long epoch,
@@ -69,6 +75,7 @@ public final class Token<T extends @Nullable Object> implements AutoCloseable {
       @Nullable Vars oldBase) {
     this.var = var;
     this.state = state;
+    this.thread = thread;
     this.context = context;
     this.slot = slot;
     this.epoch = epoch;
@@ -107,7 +114,7 @@ public final class Token<T extends @Nullable Object> implements AutoCloseable {
 
   /** {@return whether this token was already used to reset its variable} */
   public boolean isUsed() {
-    return used;
+    return slot == USED;
   }
 
   /**
@@ -125,7 +132,7 @@ public final class Token<T extends @Nullable Object> implements AutoCloseable {
   /** {@return a description naming the variable and saying whether the token was used} */
   @Override
   public String toString() {
-    return describe(var, used);
+    return describe(var, slot == USED);
   }
 
   // Static, and given fields rather than the token: the token must not escape the reset, so that
@@ -147,12 +154,13 @@ public final class Token<T extends @Nullable Object> implements AutoCloseable {
   }
 
   boolean used() {
-    return used;
+    return slot == USED;
   }
 
   void markUsed() {
-    used = true;
+    slot = USED;
     state = null;
+    thread = null;
     context = null;
   }
 }
