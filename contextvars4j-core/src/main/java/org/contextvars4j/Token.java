@@ -33,10 +33,10 @@ public final class Token<T extends @Nullable Object> implements AutoCloseable {
   /** Marks an old value not looked up yet: it is in {@link #oldBase}, looked up when asked for. */
   static final Object NOT_LOOKED_UP = new Object();
 
-  private final ContextVar<T> var;
-
   /** The slot of a used token: no slot, and the mark of use. */
   private static final int USED = Integer.MIN_VALUE + 1;
+
+  private final ContextVar<T> var;
 
   /*
    * Where the set was made: the thread and its state, the context of its frame (null: the
