@@ -475,7 +475,7 @@ final class ThreadState {
       slots[i] = null;
     }
     // An empty region: no bucket names a slot, and the newest set is gone.
-    flags = epoch < 0 || context == DEFERRED ? SLOW : 0;
+    flags = rareFrameBit();
     newestValue = null;
     top = bottom;
   }
@@ -507,6 +507,11 @@ final class ThreadState {
     context = DEFERRED;
     baseVars = mapping;
     flags = SLOW;
+  }
+
+  /** {@return {@link #SLOW} if the current frame is a step's or a deferred task's, else 0} */
+  private int rareFrameBit() {
+    return epoch < 0 || context == DEFERRED ? SLOW : 0;
   }
 
   /** Starts a new frame's empty region above the current frame's, with a fresh epoch. */
@@ -596,8 +601,7 @@ final class ThreadState {
     epoch = outerEpoch;
     // The outer frame's newest set was moved into the slots when it was suspended. Its hints were
     // not kept: with older slots, a variable may be in any of them, and the region may be full.
-    int hints = top != outerBottom ? UNKNOWN_HINTS | SLOW : 0;
-    flags = outerEpoch < 0 || outer == DEFERRED ? hints | SLOW : hints;
+    flags = (top != outerBottom ? UNKNOWN_HINTS | SLOW : 0) | rareFrameBit();
     snapshot = null;
   }
 }
