@@ -421,8 +421,9 @@ public final class Context implements Iterable<ContextVar<?>> {
    * captured when the task was handed over. That context is reachable from nowhere else (no method
    * hands it out: copyCurrent() and copy() make new ones), so no other thread can try to enter it:
    * no compare-and-set, and nothing to write back when the task ends. Most tasks never set, so
-   * the context object is not even made: the thread's state holds the mapping under a marker
-   * (ThreadState.DEFERRED) until a set asks for a context for its token. What to restore
+   * the context object is not even made: the thread's state holds the mapping under no context,
+   * marked by a bit of its epoch (ThreadState.inDeferredTask), until a set asks for a context for
+   * its token. What to restore
    * afterwards stays in this method's locals. These are reached through InternalAccess.
    */
 
@@ -489,7 +490,7 @@ public final class Context implements Iterable<ContextVar<?>> {
       long outerEpoch) {
     StringBuilder forgotten = null;
     for (Context inner = state.context;
-        inner != ThreadState.DEFERRED && inner != null && inner.entry != null;
+        inner != null && inner.entry != null;
         inner = state.context) {
       forgotten = exitForgotten(state, forgotten);
     }

@@ -221,8 +221,10 @@ public final class ContextVar<T extends @Nullable Object> {
     } else {
       ThreadState state = ThreadState.current();
       Context made = token.context;
-      // A token of a base frame names no context: it belongs to its own thread's base frame.
-      if (made != state.context || (made == null && token.state != state)) {
+      // A token of a base frame names no context: it belongs to its own thread's base frame, not
+      // to a deferred task frame, which has no context either (and no token: a set makes one).
+      if (made != state.context
+          || (made == null && (token.state != state || state.inDeferredTask()))) {
         throw otherContext();
       }
       // Python's reset: bind the old value again, or unbind, whatever was set since.

@@ -99,10 +99,7 @@ final class TaskSteps {
     // closes the scopes its action forgot (their close() then says they are closed already).
     while (state.epoch != step.epoch) {
       Context inner = state.context;
-      if (inner == null
-          || inner == ThreadState.DEFERRED
-          || state.inStep()
-          || inner.entry == null) {
+      if (inner == null || state.inStep() || inner.entry == null) {
         break;
       }
       Context.exitForgotten(state, null);

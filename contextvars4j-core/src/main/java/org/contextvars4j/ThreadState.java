@@ -16,7 +16,8 @@ final class ThreadState {
    * Implementation notes: frames and the overlay.
    *
    * The thread is always in one frame: its base frame (context == null), or a frame opened by an
-   * entry into a Context (run, call, enter, or a task of the concurrent wrappers). The current
+   * entry into a Context (run, call, enter, or a task of the concurrent wrappers; a task's frame
+   * has no context either until its first set, see DEFERRED_TASK). The current
    * mapping of the frame is its base mapping (frameVars(): the Context's vars, or baseVars) with
    * the frame's region of the overlay on top: the sets made in the frame and not undone, newest
    * last, in slots [bottom, top). The newest slot of the region is held in the fields newestVar
@@ -95,6 +96,16 @@ final class ThreadState {
   /** The slot of a step's tokens: no slot, so their reset never takes the clear-the-slot path. */
   static final int STEP_SLOT = Integer.MIN_VALUE;
 
+  /**
+   * The bit of {@link #epoch} that marks a deferred task frame: a task of the concurrent wrappers
+   * that has not set anything yet, whose mapping is in {@link #baseVars} under no context (null).
+   * A bit of a primitive, where a marker Context in {@link #context} would be one more reference
+   * store into this long-lived object per task, and under G1 a store of a non-null reference into
+   * an old object takes a StoreLoad fence. The epoch carries it because a nested frame's leaving
+   * restores the epoch, and with it the mark. Never set with the sign bit (a step's).
+   */
+  private static final long DEFERRED_TASK = 1L << 62;
+
   /** The bit of {@link #flags} that says the newest set is in the fields. */
   private static final int NEWEST = 1 << 31;
 
@@ -159,22 +170,15 @@ final class ThreadState {
     return STATE.get();
   }
 
-  /**
-   * The context of a task frame of the concurrent wrappers that nothing has asked for yet: the
-   * frame's mapping is then in {@link #baseVars} (the runner keeps the thread's own), and a set
-   * makes the task's private Context first ({@link #push}). Never entered, never read: a marker.
-   */
-  static final Context DEFERRED = new Context();
-
   /** {@return the base mapping of the current frame} */
   Vars frameVars() {
     Context current = context;
-    return current == null || current == DEFERRED ? baseVars : current.vars;
+    return current == null ? baseVars : current.vars;
   }
 
   private void setFrameVars(Vars mapping) {
     Context current = context;
-    if (current == null || current == DEFERRED) {
+    if (current == null) {
       baseVars = mapping;
     } else {
       current.vars = mapping;
@@ -184,6 +188,16 @@ final class ThreadState {
   /** {@return whether the current frame is a step frame} */
   boolean inStep() {
     return epoch < 0;
+  }
+
+  /**
+   * {@return whether the current frame is a deferred task frame} A task of the concurrent
+   * wrappers that has not set anything: its mapping is in {@link #baseVars} (the runner keeps the
+   * thread's own), {@link #context} is null, and a set makes the task's private Context first
+   * ({@link #makeRoom}).
+   */
+  boolean inDeferredTask() {
+    return (epoch & DEFERRED_TASK) != 0;
   }
 
   /** Returns the value of {@code var} in the current mapping, or {@link ContextVar#UNBOUND}. */
@@ -315,7 +329,7 @@ final class ThreadState {
     }
     int slot;
     if (epoch >= 0) {
-      assert top - bottom < MAX_OVERLAY && context != DEFERRED : "a rare case without SLOW";
+      assert top - bottom < MAX_OVERLAY && !inDeferredTask() : "a rare case without SLOW";
       if (old == Token.NOT_LOOKED_UP) {
         // The slots include the newest set, if there was one: it is not this variable's.
         old = olderValue(var, top);
@@ -335,7 +349,7 @@ final class ThreadState {
       // against this method's inlining budget, and a set rarely follows a copy.
       snapshot = null;
     }
-    // Not a deferred frame here: the SLOW bit marks one, and prepareSet makes its context.
+    // Not a deferred frame here: the SLOW bit marks one, and prepareSet made its context.
     Context current = context;
     return new Token<>(
         var,
@@ -359,7 +373,7 @@ final class ThreadState {
     if (epoch < 0) {
       return publishInStep(var, value);
     }
-    if (context == DEFERRED || top - bottom >= MAX_OVERLAY || 2 * top > entries.length) {
+    if (inDeferredTask() || top - bottom >= MAX_OVERLAY || 2 * top > entries.length) {
       makeRoom();
     }
     // A frame that is neither a step's nor deferred, with room: the next set can skip this.
@@ -375,7 +389,7 @@ final class ThreadState {
   /** A set in a step frame: makes the new mapping, publishes it, and returns the old value. */
   private Object publishInStep(ContextVar<?> var, @Nullable Object value) {
     Context step = context;
-    assert step != null && step != DEFERRED : "a step frame has its task's Context";
+    assert step != null : "a step frame has its task's Context";
     Vars before = step.vars;
     Object old = before.lookup(var);
     step.vars = before.with(var, value);
@@ -388,12 +402,14 @@ final class ThreadState {
    * {@link #entries} so that the newest set can be moved into it.
    */
   private void makeRoom() {
-    if (context == DEFERRED) {
+    if (inDeferredTask()) {
       // A token names its context: the task's private one is made now, holding the frame's
-      // mapping. Nothing else holds the marker's place, so this is the frame's context from now.
+      // mapping, and is the frame's context from now. No token has the frame's epoch yet, and
+      // what saved it (a nested frame's entry) has been left, so the epoch can lose the mark.
       Context made = new Context(baseVars);
       made.bottom = bottom;
       context = made;
+      epoch &= ~DEFERRED_TASK;
     }
     if (top - bottom >= MAX_OVERLAY) {
       fold();
@@ -462,8 +478,9 @@ final class ThreadState {
       clearRegion();
     }
     if (epoch >= 0) {
-      // A step frame keeps its epoch, which names it (its tokens never take the slot path).
-      epoch = ++epochs;
+      // A step frame keeps its epoch, which names it (its tokens never take the slot path). A
+      // deferred task frame (an unbind in it) keeps its mark.
+      epoch = ++epochs | (epoch & DEFERRED_TASK);
     }
     snapshot = null;
   }
@@ -504,14 +521,18 @@ final class ThreadState {
    */
   void enterTask(Vars mapping) {
     suspendCurrentFrame();
-    context = DEFERRED;
+    if (context != null) {
+      // A null store takes no post-barrier, and on a pool thread the context is null already.
+      context = null;
+    }
+    epoch |= DEFERRED_TASK;
     baseVars = mapping;
     flags = SLOW;
   }
 
   /** {@return {@link #SLOW} if the current frame is a step's or a deferred task's, else 0} */
   private int rareFrameBit() {
-    return epoch < 0 || context == DEFERRED ? SLOW : 0;
+    return (epoch & (Long.MIN_VALUE | DEFERRED_TASK)) != 0 ? SLOW : 0;
   }
 
   /** Starts a new frame's empty region above the current frame's, with a fresh epoch. */
@@ -523,7 +544,7 @@ final class ThreadState {
       newestValue = null;
     }
     Context outer = context;
-    if (outer != null && outer != DEFERRED && epoch >= 0) {
+    if (outer != null && epoch >= 0) {
       // Where the outer context's region ends, for a read of it while it is suspended. (Not for
       // a step, whose Context another thread's step may be using: its mapping is published.)
       outer.top = top;

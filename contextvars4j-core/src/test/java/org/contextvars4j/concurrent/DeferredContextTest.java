@@ -3,6 +3,7 @@ package org.contextvars4j.concurrent;
 import static org.assertj.core.api.Assertions.assertThat;
 import static org.assertj.core.api.Assertions.assertThatIllegalArgumentException;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
+import static org.assertj.core.api.Assertions.catchThrowable;
 
 import java.util.Map;
 import java.util.concurrent.Callable;
@@ -98,6 +99,33 @@ final class DeferredContextTest {
           NAME.reset(outside);
           assertThat(NAME.isBound()).isFalse();
         });
+  }
+
+  @Test
+  void reset_inTaskOfATokenOfTheThreadsBaseFrame_throwsIllegalArgument_evenAfterANestedRun() {
+    // The base frame and a task's frame before its first set both have no Context of their own:
+    // the token's thread state is the same, and only the task frame's mark tells them apart.
+    Token<String> base = NAME.set("base");
+    try {
+      AtomicReference<Throwable> first = new AtomicReference<>();
+      AtomicReference<Throwable> afterNestedRun = new AtomicReference<>();
+      AtomicReference<String> seenAfter = new AtomicReference<>();
+      INLINE.execute(
+          () -> {
+            first.set(catchThrowable(() -> NAME.reset(base)));
+            new Context().run(() -> OTHER.set("in a nested context"));
+            afterNestedRun.set(catchThrowable(() -> NAME.reset(base)));
+            seenAfter.set(NAME.get());
+          });
+
+      assertThat(first.get()).isInstanceOf(IllegalArgumentException.class);
+      assertThat(afterNestedRun.get()).isInstanceOf(IllegalArgumentException.class);
+      assertThat(seenAfter.get()).isEqualTo("base");
+      assertThat(base.isUsed()).isFalse();
+    } finally {
+      NAME.reset(base);
+    }
+    assertThat(NAME.isBound()).isFalse();
   }
 
   @Test
