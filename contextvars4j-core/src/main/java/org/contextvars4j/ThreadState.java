@@ -349,13 +349,13 @@ final class ThreadState {
       // against this method's inlining budget, and a set rarely follows a copy.
       snapshot = null;
     }
-    // Not a deferred frame here: the SLOW bit marks one, and prepareSet made its context.
+    // Not a deferred frame here: the SLOW bit marks one, and prepareSet made its context. The
+    // token reads the context itself (see its constructor).
     Context current = context;
     return new Token<>(
         var,
         this,
         Thread.currentThread(),
-        current,
         slot,
         epoch,
         old,

@@ -68,15 +68,18 @@ public final class Token<T extends @Nullable Object> implements AutoCloseable {
       ContextVar<T> var,
       ThreadState state,
       Thread thread,
-      @Nullable Context context,
       int slot,
       long epoch,
       @Nullable Object oldValue,
       @Nullable Vars oldBase) {
+    // The frame's context is read here, not passed in: HotSpot inlines no method whose signature
+    // names a class not loaded yet ("unloaded signature classes"), and a program that only sets
+    // and reads in its threads' base frames never loads Context. Without this constructor
+    // inlined, no set's token can be removed by escape analysis.
     this.var = var;
     this.state = state;
     this.thread = thread;
-    this.context = context;
+    this.context = state.context;
     this.slot = slot;
     this.epoch = epoch;
     this.oldValue = oldValue;
