@@ -220,7 +220,8 @@ class WebApplicationLoaderIT {
         .as(output)
         .startsWith("servlet=" + WEBAPP_LOADER, "core=" + WEBAPP_LOADER)
         .doesNotContain("pool=child-first");
-    // The class named is the first of the copy whose initialisation needed Context's.
+    // The class named is the copy's ThreadState or Context, whose initializer failed at the first
+    // use, or the first class whose initialisation needed one of them.
     assertThat(laterUse.lines().get(2))
         .startsWith(
             "failure=java.lang.NoClassDefFoundError: Could not initialize class"

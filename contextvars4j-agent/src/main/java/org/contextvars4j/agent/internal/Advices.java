@@ -248,7 +248,8 @@ final class Advices {
   }
 
   /**
-   * The static initializer of a second copy of {@code org.contextvars4j.Context}, defined by a
+   * The static initializer of a second copy of {@code org.contextvars4j.Context} or {@code
+   * org.contextvars4j.ThreadState} (the first class a get, set or reset initializes), defined by a
    * class loader that did not ask its parent: it fails, so that the application never runs with
    * two copies of the core (their variables and contexts would not meet).
    */

@@ -24,7 +24,8 @@ import org.jspecify.annotations.Nullable;
 
 /**
  * Applies the agent's visitors to the classes they are for: the JDK's classes by name, the
- * application's subclasses of {@code Thread}, and a second copy of the core's {@code Context}.
+ * application's subclasses of {@code Thread}, and a second copy of the core's {@code Context} and
+ * {@code ThreadState}.
  *
  * <p>This is a plain {@link ClassFileTransformer} rather than Byte Buddy's {@code AgentBuilder}:
  * the classes are known by name, so the builder's matching machinery, and the transformer class it
@@ -39,7 +40,10 @@ import org.jspecify.annotations.Nullable;
 final class ContextTransformer implements ClassFileTransformer {
   private static final String THREAD = "java/lang/Thread";
   private static final String OBJECT = "java/lang/Object";
+  // The core's classes whose initializer a second copy runs at its first use: Context for a
+  // context made or copied, ThreadState for any get, set or reset (which need no Context).
   private static final String CORE_CONTEXT = "org/contextvars4j/Context";
+  private static final String CORE_THREAD_STATE = "org/contextvars4j/ThreadState";
 
   // Only the declared methods are looked at: advice needs no view of the class's hierarchy, which
   // another agent may have extended with types that no class file describes. No field, method or
@@ -68,8 +72,8 @@ final class ContextTransformer implements ClassFileTransformer {
   /**
    * @param jdk the visitors of each of the JDK's classes, by internal name
    * @param threadSubclasses the visitors of an application's subclass of {@code Thread}, or none
-   * @param secondCopy the visitors of a copy of the core's {@code Context} outside the bootstrap
-   *     loader
+   * @param secondCopy the visitors of a copy of the core's {@code Context} or {@code ThreadState}
+   *     outside the bootstrap loader
    * @param out where failures, and with {@code log} each class instrumented, are reported
    * @param log whether to report each class instrumented
    */
@@ -192,7 +196,7 @@ final class ContextTransformer implements ClassFileTransformer {
     if (loader == null) {
       return jdk.get(internalName);
     }
-    if (internalName.equals(CORE_CONTEXT)) {
+    if (internalName.equals(CORE_CONTEXT) || internalName.equals(CORE_THREAD_STATE)) {
       return secondCopy;
     }
     if (threadSubclasses.isEmpty()) {
