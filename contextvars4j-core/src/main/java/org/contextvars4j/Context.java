@@ -423,8 +423,8 @@ public final class Context implements Iterable<ContextVar<?>> {
    * no compare-and-set, and nothing to write back when the task ends. Most tasks never set, so
    * the context object is not even made: the thread's state holds the mapping under no context,
    * marked by a bit of its epoch (ThreadState.inDeferredTask), until a set asks for a context for
-   * its token. What to restore
-   * afterwards stays in this method's locals. These are reached through InternalAccess.
+   * its token. What to restore afterwards stays in this method's locals. These are reached through
+   * InternalAccess.
    */
 
   /** Runs {@code task} in a new context holding {@code mapping}, known to no one else. */

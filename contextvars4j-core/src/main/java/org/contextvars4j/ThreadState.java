@@ -17,9 +17,9 @@ final class ThreadState {
    *
    * The thread is always in one frame: its base frame (context == null), or a frame opened by an
    * entry into a Context (run, call, enter, or a task of the concurrent wrappers; a task's frame
-   * has no context either until its first set, see DEFERRED_TASK). The current
-   * mapping of the frame is its base mapping (frameVars(): the Context's vars, or baseVars) with
-   * the frame's region of the overlay on top: the sets made in the frame and not undone, newest
+   * has no context either until its first set, see DEFERRED_TASK). The current mapping of the
+   * frame is its base mapping (frameVars(): the Context's vars, or baseVars) with the frame's
+   * region of the overlay on top: the sets made in the frame and not undone, newest
    * last, in slots [bottom, top). The newest slot of the region is held in the fields newestVar
    * and newestValue (when the NEWEST bit of `flags` is set); every older one in `entries`, slot i at (entries[2i],
    * entries[2i + 1]). A nested frame starts its region where the outer one ends (the outer's
