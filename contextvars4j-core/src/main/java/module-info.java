@@ -12,7 +12,10 @@ module org.contextvars4j {
   exports org.contextvars4j;
   exports org.contextvars4j.hamt;
   exports org.contextvars4j.concurrent;
-  // The steps of a coroutine (ContextAccess.enterStep/leaveStep), for the Kotlin module only.
+  // The steps of a coroutine (ContextAccess.enterStep/leaveStep) for the Kotlin module, and a set
+  // without a token (ContextAccess.bind) for the logging integrations.
   exports org.contextvars4j.internal to
-      org.contextvars4j.kotlin;
+      org.contextvars4j.kotlin,
+      org.contextvars4j.slf4j,
+      org.contextvars4j.log4j2;
 }

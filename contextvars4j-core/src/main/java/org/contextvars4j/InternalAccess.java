@@ -22,6 +22,11 @@ final class InternalAccess extends ContextAccess {
   }
 
   @Override
+  public <T extends @Nullable Object> void bind(ContextVar<T> var, T value) {
+    ThreadState.current().bind(var, value);
+  }
+
+  @Override
   public Object enterStep(Context task) {
     return TaskSteps.enter(task);
   }

@@ -363,6 +363,39 @@ final class ThreadState {
   }
 
   /**
+   * Binds {@code var} to {@code value} in the current frame, as a set whose token is dropped: for
+   * the integrations that keep one immutable value in a variable and replace it on every change
+   * (an MDC's put and remove), which no reset ever undoes. No token and no old value.
+   *
+   * <p>When the frame's newest set is of {@code var}, its value is replaced in place, so that a
+   * run of such changes holds one slot, not one each, and never folds. That is what a set and a
+   * dropped token would come to: only the token of the slot's own set can undo the slot, and its
+   * reset clears the slot, whatever value it holds then (Python's reset restores the value before
+   * that set, whatever was set since).
+   */
+  void bind(ContextVar<?> var, @Nullable Object value) {
+    if (newestVar == var && flags < 0) {
+      newestValue = value;
+    } else {
+      if ((flags & (NEWEST | SLOW)) != 0) {
+        // The old value it returns is a token's, and there is none.
+        prepareSet(var, value);
+      }
+      if (epoch >= 0) {
+        if (newestVar != var) {
+          newestVar = var;
+        }
+        newestValue = value;
+        flags |= NEWEST;
+        top++;
+      }
+    }
+    if (snapshot != null) {
+      snapshot = null;
+    }
+  }
+
+  /**
    * The part of a set that the steady state skips. In a step frame, the whole set: the new
    * mapping is made and published in the step's Context now, and the old value returned. Else it
    * makes room for the set (a deferred task frame's context, a fold, a larger array), moves the

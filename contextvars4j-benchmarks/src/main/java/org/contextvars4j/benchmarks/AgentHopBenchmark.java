@@ -153,7 +153,7 @@ public class AgentHopBenchmark {
 
   /** A task that reads the value, run on the pool; the benchmark thread waits for its result. */
   @Benchmark
-  public Object hop() throws ExecutionException, InterruptedException {
+  public Object hop() throws Exception {
     return ExecutorHopBenchmark.handOver(executor, read);
   }
 

@@ -103,7 +103,8 @@ interface ContextSystem {
    * {@value #HANDLER_READS} times, hands {@code hop} (which reads the three) to {@code pool}, waits
    * for its result, and restores the three.
    *
-   * @param pool the pool, wrapped by {@link #wrap}
+   * @param pool the pool, wrapped by {@link #wrap}; null: {@code hop} is called on this thread,
+   *     the handler's sets and reads without the hop
    * @param hop what the pool's task runs: it reads the three handler variables
    * @return the task's result
    */

@@ -2,7 +2,6 @@ package org.contextvars4j.benchmarks;
 
 import java.util.concurrent.Callable;
 import java.util.concurrent.Executor;
-import java.util.concurrent.ExecutionException;
 import java.util.concurrent.FutureTask;
 import java.util.concurrent.LinkedTransferQueue;
 import java.util.concurrent.ThreadPoolExecutor;
@@ -109,16 +108,19 @@ public class ExecutorHopBenchmark {
 
   /** Runs a task that reads the variable on the pool and waits for its result. */
   @Benchmark
-  public Object hop() throws ExecutionException, InterruptedException {
+  public Object hop() throws Exception {
     return handOver(executor, read);
   }
 
   /**
    * Hands {@code work} to {@code executor} as a {@link FutureTask} and spins until it is done:
-   * the hop of this benchmark and of {@link HandlerBenchmark}.
+   * the hop of this benchmark and of {@link HandlerBenchmark}. With no executor, calls it on this
+   * thread: the handler's sets and reads without the hop.
    */
-  static Object handOver(Executor executor, Callable<Object> work)
-      throws ExecutionException, InterruptedException {
+  static Object handOver(Executor executor, Callable<Object> work) throws Exception {
+    if (executor == null) {
+      return work.call();
+    }
     FutureTask<Object> task = new FutureTask<>(work);
     executor.execute(task);
     while (!task.isDone()) {

@@ -67,7 +67,9 @@ final class Shapes {
                   + " pool",
               "HandlerBenchmark, one thread (the spinning hop takes both CPUs); the ThreadLocal"
                   + " row hands its task to the unwrapped pool: the baseline",
-              List.of(new Column("handler", "HandlerBenchmark.handler", 0))),
+              List.of(
+                  new Column("handler", "HandlerBenchmark.handler", 0),
+                  new Column("without the hop", "HandlerBenchmark.handlerWithoutHop", 0))),
           new Table(
               "S6. floors, in the same run",
               "CasFloorBenchmark: the compare-and-set and release store that entering and leaving"

@@ -1,15 +1,18 @@
 package org.contextvars4j.internal;
 
 import org.contextvars4j.Context;
+import org.contextvars4j.ContextVar;
 import org.jspecify.annotations.Nullable;
 
 /**
- * The fast paths that {@code org.contextvars4j.concurrent} needs from {@code org.contextvars4j}:
- * capturing the current mapping without making a {@link Context} object, and running a task in a
- * context that no one else can reach (so that entering it needs no atomic operation).
+ * The fast paths that {@code org.contextvars4j.concurrent} and contextvars4j's integration modules
+ * need from {@code org.contextvars4j}: capturing the current mapping without making a {@link
+ * Context} object, running a task in a context that no one else can reach (so that entering it
+ * needs no atomic operation), a coroutine's steps, and a set without a token.
  *
  * <p>This class is internal and is hence not for public use. Its APIs are unstable and can change
- * at any time. The package is not exported by the module. The implementation is thread-safe and
+ * at any time. The module exports the package only to the modules of contextvars4j that use it.
+ * The implementation is thread-safe and
  * stateless; {@link #install} is called once, while {@code Context} is initialised.
  */
 public abstract class ContextAccess {
@@ -76,6 +79,18 @@ public abstract class ContextAccess {
    */
   public abstract <R extends @Nullable Object, X extends Throwable> R callInNew(
       Object mapping, Context.CallableOp<R, X> op) throws X;
+
+  /**
+   * Binds {@code var} to {@code value} in the current context, as {@link ContextVar#set} does,
+   * for a caller that drops the token: no token is made, and a value that replaces the one the
+   * current frame's newest set gave the same variable takes its place. For the logging
+   * integrations, whose maps change by replacing one immutable value.
+   *
+   * @param var the variable
+   * @param value its new value
+   * @param <T> the variable's type
+   */
+  public abstract <T extends @Nullable Object> void bind(ContextVar<T> var, T value);
 
   /**
    * Opens, on the calling thread, a step of a task that runs in {@code task} across threads (a

@@ -12,6 +12,7 @@ import org.apache.logging.log4j.spi.ThreadContextMap2;
 import org.apache.logging.log4j.util.StringMap;
 import org.contextvars4j.Context;
 import org.contextvars4j.ContextVar;
+import org.contextvars4j.internal.ContextAccess;
 import org.jspecify.annotations.Nullable;
 
 /**
@@ -103,6 +104,10 @@ public final class ContextThreadContextMap
         ObjectThreadContextMap,
         CopyOnWrite {
 
+  // Every change replaces the value and drops the token: a set without one, which a run of
+  // changes makes in one slot of the context (ContextAccess.bind).
+  private static final ContextAccess ACCESS = ContextAccess.get();
+
   // The whole state: one immutable value per context, EMPTY where nothing was put.
   private final ContextVar<FrozenContextData> data =
       ContextVar.named("log4j2.ThreadContext", FrozenContextData.EMPTY);
@@ -124,7 +129,7 @@ public final class ContextThreadContextMap
   private void update(FrozenContextData old, FrozenContextData changed) {
     // No set when nothing changed: a put of the same value, a remove of an absent key.
     if (changed != old) {
-      data.set(changed);
+      ACCESS.bind(data, changed);
     }
   }
 

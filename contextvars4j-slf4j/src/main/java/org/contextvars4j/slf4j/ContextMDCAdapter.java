@@ -8,6 +8,7 @@ import java.util.Set;
 import org.contextvars4j.Context;
 import org.contextvars4j.ContextVar;
 import org.contextvars4j.hamt.Hamt;
+import org.contextvars4j.internal.ContextAccess;
 import org.jspecify.annotations.Nullable;
 import org.slf4j.spi.MDCAdapter;
 
@@ -58,6 +59,10 @@ import org.slf4j.spi.MDCAdapter;
  *     allocation-free.
  */
 public final class ContextMDCAdapter implements MDCAdapter {
+  // Every change replaces the map and drops the token: a set without one, which a run of changes
+  // makes in one slot of the context (ContextAccess.bind).
+  private static final ContextAccess ACCESS = ContextAccess.get();
+
   private final ContextVar<MdcMap> map = ContextVar.named("slf4j.mdc", MdcMap.EMPTY);
   private final ContextVar<Hamt<String, KeyStack>> deques =
       ContextVar.named("slf4j.mdc.deques", Hamt.empty());
@@ -78,7 +83,7 @@ public final class ContextMDCAdapter implements MDCAdapter {
     MdcMap current = map.get();
     MdcMap changed = current.with(key, value);
     if (changed != current) {
-      map.set(changed);
+      ACCESS.bind(map, changed);
     }
   }
 
@@ -107,7 +112,7 @@ public final class ContextMDCAdapter implements MDCAdapter {
     MdcMap current = map.get();
     MdcMap changed = current.without(key);
     if (changed != current) {
-      map.set(changed);
+      ACCESS.bind(map, changed);
     }
   }
 
@@ -115,7 +120,7 @@ public final class ContextMDCAdapter implements MDCAdapter {
   @Override
   public void clear() {
     if (!map.get().isEmpty()) {
-      map.set(MdcMap.EMPTY);
+      ACCESS.bind(map, MdcMap.EMPTY);
     }
   }
 
@@ -152,7 +157,7 @@ public final class ContextMDCAdapter implements MDCAdapter {
    */
   @Override
   public void setContextMap(@Nullable Map<String, @Nullable String> contextMap) {
-    map.set(contextMap == null ? MdcMap.EMPTY : MdcMap.of(contextMap));
+    ACCESS.bind(map, contextMap == null ? MdcMap.EMPTY : MdcMap.of(contextMap));
   }
 
   /**
@@ -177,7 +182,7 @@ public final class ContextMDCAdapter implements MDCAdapter {
     requireKey(key);
     Objects.requireNonNull(value, "value: an MDC deque holds no null");
     Hamt<String, KeyStack> current = deques.get();
-    deques.set(current.with(key, KeyStack.push(current.get(key), value)));
+    ACCESS.bind(deques, current.with(key, KeyStack.push(current.get(key), value)));
   }
 
   /**
@@ -198,7 +203,7 @@ public final class ContextMDCAdapter implements MDCAdapter {
       return null;
     }
     KeyStack rest = stack.below();
-    deques.set(rest == null ? current.without(key) : current.with(key, rest));
+    ACCESS.bind(deques, rest == null ? current.without(key) : current.with(key, rest));
     return stack.top();
   }
 
@@ -239,7 +244,7 @@ public final class ContextMDCAdapter implements MDCAdapter {
     Hamt<String, KeyStack> current = deques.get();
     Hamt<String, KeyStack> changed = current.without(key);
     if (changed != current) {
-      deques.set(changed);
+      ACCESS.bind(deques, changed);
     }
   }
 
