@@ -105,8 +105,14 @@ public final class ContextThreadContextMap
         CopyOnWrite {
 
   // Every change replaces the value and drops the token: a set without one, which a run of
-  // changes makes in one slot of the context (ContextAccess.bind).
-  private static final ContextAccess ACCESS = ContextAccess.get();
+  // changes makes in one slot of the context (ContextAccess.bind). Null where the core's module
+  // does not export its internal package to this class's module (this jar on the class path, the
+  // core a named module): then a plain set, which the public API allows everywhere.
+  private static final @Nullable ContextAccess ACCESS =
+      ContextVar.class.getModule().isExported(
+              "org.contextvars4j.internal", ContextThreadContextMap.class.getModule())
+          ? ContextAccess.get()
+          : null;
 
   // The whole state: one immutable value per context, EMPTY where nothing was put.
   private final ContextVar<FrozenContextData> data =
@@ -129,7 +135,12 @@ public final class ContextThreadContextMap
   private void update(FrozenContextData old, FrozenContextData changed) {
     // No set when nothing changed: a put of the same value, a remove of an absent key.
     if (changed != old) {
-      ACCESS.bind(data, changed);
+      ContextAccess access = ACCESS;
+      if (access != null) {
+        access.bind(data, changed);
+      } else {
+        data.set(changed);
+      }
     }
   }
 

@@ -60,8 +60,14 @@ import org.slf4j.spi.MDCAdapter;
  */
 public final class ContextMDCAdapter implements MDCAdapter {
   // Every change replaces the map and drops the token: a set without one, which a run of changes
-  // makes in one slot of the context (ContextAccess.bind).
-  private static final ContextAccess ACCESS = ContextAccess.get();
+  // makes in one slot of the context (ContextAccess.bind). Null where the core's module does not
+  // export its internal package to this class's module (this jar on the class path, the core a
+  // named module): then a plain set, which the public API allows everywhere.
+  private static final @Nullable ContextAccess ACCESS =
+      ContextVar.class.getModule().isExported(
+              "org.contextvars4j.internal", ContextMDCAdapter.class.getModule())
+          ? ContextAccess.get()
+          : null;
 
   private final ContextVar<MdcMap> map = ContextVar.named("slf4j.mdc", MdcMap.EMPTY);
   private final ContextVar<Hamt<String, KeyStack>> deques =
@@ -83,7 +89,7 @@ public final class ContextMDCAdapter implements MDCAdapter {
     MdcMap current = map.get();
     MdcMap changed = current.with(key, value);
     if (changed != current) {
-      ACCESS.bind(map, changed);
+      bind(map, changed);
     }
   }
 
@@ -112,7 +118,7 @@ public final class ContextMDCAdapter implements MDCAdapter {
     MdcMap current = map.get();
     MdcMap changed = current.without(key);
     if (changed != current) {
-      ACCESS.bind(map, changed);
+      bind(map, changed);
     }
   }
 
@@ -120,7 +126,7 @@ public final class ContextMDCAdapter implements MDCAdapter {
   @Override
   public void clear() {
     if (!map.get().isEmpty()) {
-      ACCESS.bind(map, MdcMap.EMPTY);
+      bind(map, MdcMap.EMPTY);
     }
   }
 
@@ -157,7 +163,7 @@ public final class ContextMDCAdapter implements MDCAdapter {
    */
   @Override
   public void setContextMap(@Nullable Map<String, @Nullable String> contextMap) {
-    ACCESS.bind(map, contextMap == null ? MdcMap.EMPTY : MdcMap.of(contextMap));
+    bind(map, contextMap == null ? MdcMap.EMPTY : MdcMap.of(contextMap));
   }
 
   /**
@@ -182,7 +188,7 @@ public final class ContextMDCAdapter implements MDCAdapter {
     requireKey(key);
     Objects.requireNonNull(value, "value: an MDC deque holds no null");
     Hamt<String, KeyStack> current = deques.get();
-    ACCESS.bind(deques, current.with(key, KeyStack.push(current.get(key), value)));
+    bind(deques, current.with(key, KeyStack.push(current.get(key), value)));
   }
 
   /**
@@ -203,7 +209,7 @@ public final class ContextMDCAdapter implements MDCAdapter {
       return null;
     }
     KeyStack rest = stack.below();
-    ACCESS.bind(deques, rest == null ? current.without(key) : current.with(key, rest));
+    bind(deques, rest == null ? current.without(key) : current.with(key, rest));
     return stack.top();
   }
 
@@ -244,7 +250,7 @@ public final class ContextMDCAdapter implements MDCAdapter {
     Hamt<String, KeyStack> current = deques.get();
     Hamt<String, KeyStack> changed = current.without(key);
     if (changed != current) {
-      ACCESS.bind(deques, changed);
+      bind(deques, changed);
     }
   }
 
@@ -252,6 +258,16 @@ public final class ContextMDCAdapter implements MDCAdapter {
   @Override
   public String toString() {
     return "ContextMDCAdapter" + map.get();
+  }
+
+  /** Sets {@code var} to {@code value}, dropping the token, the fastest way this module may. */
+  private static <T> void bind(ContextVar<T> var, T value) {
+    ContextAccess access = ACCESS;
+    if (access != null) {
+      access.bind(var, value);
+    } else {
+      var.set(value);
+    }
   }
 
   private static void requireKey(@Nullable String key) {
