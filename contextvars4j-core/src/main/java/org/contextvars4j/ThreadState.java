@@ -56,7 +56,7 @@ final class ThreadState {
    * one; 0 if no older slot of the region holds a variable of the class; 15 (UNKNOWN_HINTS) if
    * that is not known. They share an int with the newest-set and SLOW bits because a thread's
    * state must stay within 64 bytes (the per-thread memory target). Older slots are written only
-   * when the newest set is moved into `entries` (spillNewest), so that is where the hint is
+   * when the newest set is moved into `entries` (prepareSet, spillNewest), so that is where the hint is
    * written: a set and its reset on top of the others, the steady state of a request, never touch
    * the hints. A primitive, so writing it takes no barrier.
    *
@@ -194,7 +194,7 @@ final class ThreadState {
    * {@return whether the current frame is a deferred task frame} A task of the concurrent
    * wrappers that has not set anything: its mapping is in {@link #baseVars} (the runner keeps the
    * thread's own), {@link #context} is null, and a set makes the task's private Context first
-   * ({@link #makeRoom}).
+   * ({@link #prepareSet}).
    */
   boolean inDeferredTask() {
     return (epoch & DEFERRED_TASK) != 0;
@@ -398,43 +398,32 @@ final class ThreadState {
   /**
    * The part of a set that the steady state skips. In a step frame, the whole set: the new
    * mapping is made and published in the step's Context now, and the old value returned. Else it
-   * makes room for the set (a deferred task frame's context, a fold, a larger array), moves the
-   * newest set into the slots, and returns its value if it was {@code var}'s, else {@link
-   * Token#NOT_LOOKED_UP}: the caller looks in the slots.
+   * makes the room the set needs (a deferred task frame's context, a larger array), moves the
+   * newest set into the slots, folds a full region into the frame's base mapping, and returns
+   * the moved set's value if it was {@code var}'s, else {@link Token#NOT_LOOKED_UP}: the caller
+   * looks in the slots.
+   *
+   * <p>One method, not a few small ones, so that it stays over 325 bytecodes: HotSpot's C2
+   * inlines no larger method (FreqInlineSize), however hot its call site, and this call site is
+   * hot in a thread whose sets are never reset (Python's {@code var.set(x)} with the token
+   * dropped), where every set moves the one before into the slots. A {@code ContextVar.set}
+   * compiled on its own while that runs would otherwise carry this code and outgrow
+   * InlineSmallCode (2,500 bytes of machine code: C2 inlines no method already compiled to
+   * more), and from then on no caller could inline the set and remove its token: every set +
+   * reset of the process would allocate 48 bytes and cost about three times as much, as decided
+   * by when the compiler happened to run. ThreadStateCodeSizeTest keeps this method over the
+   * limit.
    */
   private Object prepareSet(ContextVar<?> var, @Nullable Object value) {
     if (epoch < 0) {
-      return publishInStep(var, value);
+      // A step's set: the new mapping is made and published in the step's Context at once.
+      Context step = context;
+      assert step != null : "a step frame has its task's Context";
+      Vars before = step.vars;
+      Object old = before.lookup(var);
+      step.vars = before.with(var, value);
+      return old;
     }
-    if (inDeferredTask() || top - bottom >= MAX_OVERLAY || 2 * top > entries.length) {
-      makeRoom();
-    }
-    // A frame that is neither a step's nor deferred, with room: the next set can skip this.
-    flags &= ~SLOW;
-    if (flags >= 0) {
-      return Token.NOT_LOOKED_UP;
-    }
-    Object newest = newestVar == var ? newestValue : Token.NOT_LOOKED_UP;
-    spillNewest();
-    return newest;
-  }
-
-  /** A set in a step frame: makes the new mapping, publishes it, and returns the old value. */
-  private Object publishInStep(ContextVar<?> var, @Nullable Object value) {
-    Context step = context;
-    assert step != null : "a step frame has its task's Context";
-    Vars before = step.vars;
-    Object old = before.lookup(var);
-    step.vars = before.with(var, value);
-    return old;
-  }
-
-  /**
-   * Before a set, out of line (rare, and kept out of the set's compiled code so that callers can
-   * inline it): makes a deferred task frame's private context, folds a full region, and grows
-   * {@link #entries} so that the newest set can be moved into it.
-   */
-  private void makeRoom() {
     if (inDeferredTask()) {
       // A token names its context: the task's private one is made now, holding the frame's
       // mapping, and is the frame's context from now. No token has the frame's epoch yet, and
@@ -444,21 +433,56 @@ final class ThreadState {
       context = made;
       epoch &= ~DEFERRED_TASK;
     }
-    if (top - bottom >= MAX_OVERLAY) {
-      fold();
+    Object[] slots = entries;
+    if (2 * top > slots.length) {
+      // Room for slot top - 1, the newest set's.
+      slots = Arrays.copyOf(slots, Math.max(4, Math.max(2 * top, 2 * slots.length)));
+      entries = slots;
     }
-    reserveSpill();
+    // A frame that is neither a step's nor deferred, with room: the next set can skip this.
+    int bits = flags & ~SLOW;
+    Object old = Token.NOT_LOOKED_UP;
+    if (bits < 0) {
+      // The newest set moves into its slot, top - 1. The fields keep its value, which the caller
+      // overwrites: a store fewer is a write barrier fewer.
+      ContextVar<?> spilled = newestVar;
+      assert spilled != null : "the newest-set bit is set only by a set, which names its variable";
+      Object spilledValue = newestValue;
+      int at = 2 * (top - 1);
+      if (slots[at] != spilled) {
+        slots[at] = spilled;
+      }
+      slots[at + 1] = spilledValue;
+      int shift = spilled.slotHintShift;
+      bits = (bits & ~(HINT_MASK << shift) & ~NEWEST) | ((top - bottom) << shift);
+      if (spilled == var) {
+        old = spilledValue;
+      }
+    }
+    flags = bits;
+    if (top - bottom >= MAX_OVERLAY) {
+      // A full region: folded into the frame's base mapping, a trie update per variable, so that
+      // a lookup scans a few slots and then the trie. The old value, if not the moved set's, is
+      // in the new base mapping, where the token looks it up if asked.
+      setFrameVars(frameVars().withAll(slots, bottom, top));
+      clearRegion();
+      startEpoch();
+    }
+    return old;
   }
 
   /**
-   * Moves the newest set into {@link #entries}, at its slot, top - 1, for which the caller made
-   * room ({@link #reserveSpill}). The fields keep the value: every caller overwrites or clears
-   * {@link #newestValue} next, and a store fewer here is a write barrier fewer in the code of every
-   * set.
+   * Moves the newest set into {@link #entries}, at its slot, top - 1, before a nested frame takes
+   * the fields. The same move as a set's, which {@link #prepareSet} writes out in its own code (see
+   * there why); the fields keep the value, which the caller clears.
    */
   private void spillNewest() {
-    int at = 2 * (top - 1);
     Object[] slots = entries;
+    if (2 * top > slots.length) {
+      slots = Arrays.copyOf(slots, Math.max(4, Math.max(2 * top, 2 * slots.length)));
+      entries = slots;
+    }
+    int at = 2 * (top - 1);
     ContextVar<?> spilled = newestVar;
     assert spilled != null : "the newest-set bit is set only by a set, which names its variable";
     if (slots[at] != spilled) {
@@ -467,16 +491,6 @@ final class ThreadState {
     slots[at + 1] = newestValue;
     int shift = spilled.slotHintShift;
     flags = (flags & ~(HINT_MASK << shift) & ~NEWEST) | ((top - bottom) << shift);
-  }
-
-  /**
-   * Makes room in {@link #entries} for slot top - 1, the newest set's, before {@link
-   * #spillNewest}: a set checks for it before it starts, so that the copy is not in its code.
-   */
-  private void reserveSpill() {
-    if (2 * top > entries.length) {
-      entries = Arrays.copyOf(entries, Math.max(4, Math.max(2 * top, 2 * entries.length)));
-    }
   }
 
   /** Undoes the newest set, which the caller checked: clears its slot. */
@@ -492,27 +506,26 @@ final class ThreadState {
   }
 
   /**
-   * Unbinds {@code var} in the current frame: folds the region into the base mapping and removes
-   * the variable from it, so that the removed value is reachable from nothing the frame holds.
+   * Unbinds {@code var} in the current frame: makes the frame's mapping, without the variable,
+   * its base mapping and clears the region, so that the removed value is reachable from nothing
+   * the frame holds.
    */
   void unbind(ContextVar<?> var) {
-    fold();
-    setFrameVars(frameVars().without(var));
-  }
-
-  /** Folds the current frame's region into its base mapping and starts a new epoch. */
-  private void fold() {
+    Vars current = mapping();
     if (top != bottom) {
-      if (flags < 0) {
-        reserveSpill();
-        spillNewest();
-      }
-      setFrameVars(frameVars().withAll(entries, bottom, top));
       clearRegion();
     }
+    startEpoch();
+    setFrameVars(current.without(var));
+  }
+
+  /**
+   * Starts a new epoch after the region was cleared, so that no token of a set made before takes
+   * the clear-the-slot path. A step frame keeps its epoch, which names it (its tokens never take
+   * that path); a deferred task frame (an unbind in it) keeps its mark.
+   */
+  private void startEpoch() {
     if (epoch >= 0) {
-      // A step frame keeps its epoch, which names it (its tokens never take the slot path). A
-      // deferred task frame (an unbind in it) keeps its mark.
       epoch = ++epochs | (epoch & DEFERRED_TASK);
     }
     snapshot = null;
@@ -572,7 +585,6 @@ final class ThreadState {
   private void suspendCurrentFrame() {
     if (flags < 0) {
       // The outer frame's newest set joins its older ones: the fields are for the new frame.
-      reserveSpill();
       spillNewest();
       newestValue = null;
     }
