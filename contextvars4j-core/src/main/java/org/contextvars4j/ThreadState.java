@@ -56,9 +56,9 @@ final class ThreadState {
    * one; 0 if no older slot of the region holds a variable of the class; 15 (UNKNOWN_HINTS) if
    * that is not known. They share an int with the newest-set and SLOW bits because a thread's
    * state must stay within 64 bytes (the per-thread memory target). Older slots are written only
-   * when the newest set is moved into `entries` (prepareSet, spillNewest), so that is where the hint is
-   * written: a set and its reset on top of the others, the steady state of a request, never touch
-   * the hints. A primitive, so writing it takes no barrier.
+   * when the newest set is moved into `entries` (prepareSet, spillNewest), so that is where the
+   * hint is written: a set and its reset on top of the others, the steady state of a request,
+   * never touch the hints. A primitive, so writing it takes no barrier.
    *
    * A bucket at 0 is a proof: every spill sets its variable's bucket to a slot, and buckets go
    * back to 0 only when the region is emptied (a new frame, a fold, a frame left). So a set or a
