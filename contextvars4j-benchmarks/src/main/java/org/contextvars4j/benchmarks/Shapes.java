@@ -75,13 +75,17 @@ final class Shapes {
               "CasFloorBenchmark: the compare-and-set and release store that entering and leaving"
                   + " a held context cost, alone; GetFloorBenchmark: ThreadLocal.get(), then one"
                   + " field, then a slot check, the least a read through a per-thread state can"
-                  + " cost, beside ContextVar.get()",
+                  + " cost, beside ContextVar.get(); ProfileFloorBenchmark: the set + reset of the"
+                  + " least stack of sets, compiled with a fresh profile and with one whose rare"
+                  + " path the warm-up took (as AgedSetResetBenchmark's warmed and aged)",
               List.of(
                   new Column("CAS + release", "CasFloorBenchmark.casAndRelease", 0),
                   new Column("ThreadLocal.get()", "GetFloorBenchmark.threadLocal", 0),
                   new Column("+ one field", "GetFloorBenchmark.threadLocalThenField", 0),
                   new Column("+ a slot check", "GetFloorBenchmark.threadLocalThenSlot", 0),
-                  new Column("ContextVar.get()", "GetFloorBenchmark.contextVar", 0))),
+                  new Column("ContextVar.get()", "GetFloorBenchmark.contextVar", 0),
+                  new Column("stack, fresh", "ProfileFloorBenchmark.setAndReset[fresh]", 0),
+                  new Column("stack, warmed", "ProfileFloorBenchmark.setAndReset[warmed]", 0))),
           mdc(
               "S7. MDC put + remove",
               "putRemove",
