@@ -1,8 +1,6 @@
 package org.contextvars4j.benchmarks;
 
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.Fork;
@@ -77,28 +75,12 @@ public class AgedSetResetBenchmark {
 
   /** The binding and aging sets of {@code aged}, on a thread of their own that then ends. */
   private void ageOnAnotherThread() {
-    AtomicReference<Throwable> failure = new AtomicReference<>();
-    Thread other =
-        new Thread(
-            () -> {
-              bound.bind(n);
-              bound.age(n, AGE);
-            },
-            "aging");
-    other.setUncaughtExceptionHandler((thread, error) -> failure.set(error));
-    other.start();
-    try {
-      other.join(Duration.ofMinutes(1));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while the aging thread ran", e);
-    }
-    if (other.isAlive()) {
-      throw new IllegalStateException("the aging thread did not end within a minute");
-    }
-    if (failure.get() != null) {
-      throw new IllegalStateException("the aging thread failed", failure.get());
-    }
+    Checks.runOnAnotherThread(
+        "aging",
+        () -> {
+          bound.bind(n);
+          bound.age(n, AGE);
+        });
   }
 
   @TearDown

@@ -1,5 +1,6 @@
 package org.contextvars4j.benchmarks;
 
+import java.time.Duration;
 import java.util.Locale;
 import java.util.concurrent.atomic.AtomicReference;
 import org.openjdk.jmh.infra.Blackhole;
@@ -76,6 +77,30 @@ final class Checks {
   static void require(boolean condition, String system, String what) {
     if (!condition) {
       throw new IllegalStateException(String.format(Locale.ROOT, "%s: %s", system, what));
+    }
+  }
+
+  /**
+   * Runs {@code work} on a new thread named {@code name} and waits for it, at most a minute: a
+   * setup's warm-up whose profile, not whose thread, the benchmark wants.
+   */
+  static void runOnAnotherThread(String name, Runnable work) {
+    AtomicReference<Throwable> failure =
+        new AtomicReference<>();
+    Thread other = new Thread(work, name);
+    other.setUncaughtExceptionHandler((thread, error) -> failure.set(error));
+    other.start();
+    try {
+      other.join(Duration.ofMinutes(1));
+    } catch (InterruptedException e) {
+      Thread.currentThread().interrupt();
+      throw new IllegalStateException("interrupted while the " + name + " thread ran", e);
+    }
+    if (other.isAlive()) {
+      throw new IllegalStateException("the " + name + " thread did not end within a minute");
+    }
+    if (failure.get() != null) {
+      throw new IllegalStateException("the " + name + " thread failed", failure.get());
     }
   }
 }

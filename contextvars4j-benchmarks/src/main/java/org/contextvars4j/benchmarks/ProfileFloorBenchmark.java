@@ -1,8 +1,6 @@
 package org.contextvars4j.benchmarks;
 
-import java.time.Duration;
 import java.util.concurrent.TimeUnit;
-import java.util.concurrent.atomic.AtomicReference;
 import org.openjdk.jmh.annotations.Benchmark;
 import org.openjdk.jmh.annotations.BenchmarkMode;
 import org.openjdk.jmh.annotations.CompilerControl;
@@ -67,30 +65,14 @@ public class ProfileFloorBenchmark {
 
   /** {@value AgedSetResetBenchmark#AGE} sets never undone, on a thread of their own. */
   private static void warmOnAnotherThread() {
-    AtomicReference<Throwable> failure = new AtomicReference<>();
-    Thread other =
-        new Thread(
-            () -> {
-              Stack aged = new Stack();
-              for (int i = 0; i < AgedSetResetBenchmark.AGE; i++) {
-                aged.set(VAR, Integer.valueOf(i));
-              }
-            },
-            "aging");
-    other.setUncaughtExceptionHandler((thread, error) -> failure.set(error));
-    other.start();
-    try {
-      other.join(Duration.ofMinutes(1));
-    } catch (InterruptedException e) {
-      Thread.currentThread().interrupt();
-      throw new IllegalStateException("interrupted while the aging thread ran", e);
-    }
-    if (other.isAlive()) {
-      throw new IllegalStateException("the aging thread did not end within a minute");
-    }
-    if (failure.get() != null) {
-      throw new IllegalStateException("the aging thread failed", failure.get());
-    }
+    Checks.runOnAnotherThread(
+        "aging",
+        () -> {
+          Stack aged = new Stack();
+          for (int i = 0; i < AgedSetResetBenchmark.AGE; i++) {
+            aged.set(VAR, Integer.valueOf(i));
+          }
+        });
   }
 
   /** Sets a value and resets it: the fast path of both, under the history's profile. */
