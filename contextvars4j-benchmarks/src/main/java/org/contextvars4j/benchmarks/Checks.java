@@ -85,8 +85,7 @@ final class Checks {
    * setup's warm-up whose profile, not whose thread, the benchmark wants.
    */
   static void runOnAnotherThread(String name, Runnable work) {
-    AtomicReference<Throwable> failure =
-        new AtomicReference<>();
+    AtomicReference<Throwable> failure = new AtomicReference<>();
     Thread other = new Thread(work, name);
     other.setUncaughtExceptionHandler((thread, error) -> failure.set(error));
     other.start();

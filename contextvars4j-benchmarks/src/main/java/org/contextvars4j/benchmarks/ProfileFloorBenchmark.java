@@ -21,13 +21,13 @@ import org.openjdk.jmh.annotations.Warmup;
  * <p>{@link Stack} is the least a stack of sets with an O(1) undo can be: a set keeps its value in
  * two fields and first moves the previous one, if it is still there, into an array, out of line
  * (the rare path of a set that follows a set); a reset checks that the newest set is its own and
- * clears the fields. The measured operation
- * is a set and its reset, which never takes the rare path. Two histories of the same code and the
- * same data, as in {@code AgedSetResetBenchmark}: {@code fresh} measures at once; {@code warmed}
- * first makes {@value AgedSetResetBenchmark#AGE} sets never undone on another thread, each but
- * the first taking the rare path, as the aging sets do. The JIT compiles the set with that
- * profile: the rare call stays in the compiled loop (HotSpot's compiled code saves no register
- * across a call), where under {@code fresh}'s profile it is an uncommon trap.
+ * clears the fields. The measured operation is a set and its reset, which never takes the rare
+ * path. Two histories of the same code and the same data, as in {@code AgedSetResetBenchmark}:
+ * {@code fresh} measures at once; {@code warmed} first makes {@value AgedSetResetBenchmark#AGE}
+ * sets never undone on another thread, each but the first taking the rare path, as the aging sets
+ * do. The JIT compiles the set with that profile: the rare call stays in the compiled loop
+ * (HotSpot's compiled code saves no register across a call), where under {@code fresh}'s profile
+ * it is an uncommon trap.
  *
  * <p>So {@code warmed} over {@code fresh} is what any stack of sets pays for a rare path that its
  * warm-up took, and the least that contextvars4j's aged set + reset can be over its fresh one.
