@@ -113,7 +113,7 @@ public final class Context implements Iterable<ContextVar<?>> {
 
   static {
     try {
-      OWNER = MethodHandles.lookup().findVarHandle(Context.class, "owner", Thread.class);
+      OWNER = MethodHandles.lookup().findVarHandle(Context.class, "owner", long.class);
     } catch (ReflectiveOperationException e) {
       throw new ExceptionInInitializerError(e);
     }
@@ -130,11 +130,14 @@ public final class Context implements Iterable<ContextVar<?>> {
   Vars vars;
 
   /**
-   * The thread on which this context is current, or null. Set by compare-and-set on enter: that
-   * is what makes two racing enters produce exactly one winner.
+   * The id ({@link Thread#threadId()}) of the thread on which this context is current, or 0 (no
+   * thread has id 0). Set by compare-and-set on enter: that is what makes two racing enters
+   * produce exactly one winner. A primitive, not the Thread: a held context is soon in the old
+   * generation, and under G1 a compare-and-set of a reference into an old object also takes the
+   * write barrier's slow path, a StoreLoad fence, on every entry; this one takes no barrier.
    */
   @SuppressWarnings("unused") // accessed through OWNER
-  private volatile @Nullable Thread owner;
+  private volatile long owner;
 
   /** The open {@link Scope} that entered this context, if entered by {@link #enter()}. */
   @Nullable EnteredScope entry;
@@ -407,7 +410,7 @@ public final class Context implements Iterable<ContextVar<?>> {
    * until it leaves; on any other thread, what the last thread to leave it wrote back.
    */
   private Vars current() {
-    if ((Thread) OWNER.getAcquire(this) == Thread.currentThread()) {
+    if ((long) OWNER.getAcquire(this) == Thread.currentThread().threadId()) {
       ThreadState state = ThreadState.current();
       return state.context == this ? state.mapping() : state.suspendedMapping(this);
     }
@@ -500,7 +503,7 @@ public final class Context implements Iterable<ContextVar<?>> {
 
   /** Makes the calling thread the owner of this context, or throws {@code already entered}. */
   private void claim() {
-    if (!OWNER.compareAndSet(this, (Thread) null, Thread.currentThread())) {
+    if (!OWNER.compareAndSet(this, 0L, Thread.currentThread().threadId())) {
       throw alreadyEntered();
     }
   }
@@ -510,7 +513,7 @@ public final class Context implements Iterable<ContextVar<?>> {
     state.leave(this, outer, outerBottom, outerEpoch);
     entry = null;
     // Release: the next thread to enter (by CAS) sees every set made here.
-    OWNER.setRelease(this, (Thread) null);
+    OWNER.setRelease(this, 0L);
   }
 
   private void exit(ThreadState state, @Nullable Context outer, int outerBottom, long outerEpoch) {
@@ -572,10 +575,16 @@ public final class Context implements Iterable<ContextVar<?>> {
   }
 
   private IllegalStateException alreadyEntered() {
-    Thread holder = (Thread) OWNER.getAcquire(this);
-    String where = holder == null ? "another thread" : "thread \"" + holder.getName() + "\"";
-    if (holder == Thread.currentThread()) {
-      where = "this thread (\"" + holder.getName() + "\")";
+    long holder = (long) OWNER.getAcquire(this);
+    Thread self = Thread.currentThread();
+    String where;
+    if (holder == 0) {
+      // It was left between the failed compare-and-set and this read.
+      where = "another thread";
+    } else if (holder == self.threadId()) {
+      where = "this thread (\"" + self.getName() + "\")";
+    } else {
+      where = describeThread(holder);
     }
     return new IllegalStateException(
         String.format(
@@ -584,6 +593,26 @@ public final class Context implements Iterable<ContextVar<?>> {
                 + " to run the same values concurrently",
             identity(),
             where));
+  }
+
+  /**
+   * Names the thread of id {@code id} for a message: by its name if it is a live platform thread
+   * (found among the threads of the root thread group: an error path, so a walk of them is
+   * affordable), else by its id (a virtual thread is in no group).
+   */
+  private static String describeThread(long id) {
+    ThreadGroup root = Thread.currentThread().getThreadGroup();
+    while (root.getParent() != null) {
+      root = root.getParent();
+    }
+    Thread[] live = new Thread[root.activeCount() + 8];
+    int count = root.enumerate(live, true);
+    for (int i = 0; i < count; i++) {
+      if (live[i].threadId() == id) {
+        return "thread \"" + live[i].getName() + "\"";
+      }
+    }
+    return "thread #" + id + " (a virtual thread, or one that ended)";
   }
 
   String identity() {

@@ -5,6 +5,7 @@ import static org.assertj.core.api.Assertions.assertThatIllegalStateException;
 import static org.assertj.core.api.Assertions.assertThatNullPointerException;
 import static org.assertj.core.api.Assertions.assertThatThrownBy;
 import static org.assertj.core.api.Assertions.catchThrowable;
+import static org.assertj.core.api.Assertions.catchThrowableOfType;
 
 import java.io.IOException;
 import java.util.ArrayList;
@@ -286,6 +287,50 @@ final class ContextTest {
 
     context.run(
         () -> assertThat(NAME.get()).as("free again once the holder left").isEqualTo("holder"));
+  }
+
+  @Test
+  void alreadyEntered_namesTheHoldingThread_platformByName_virtualById() throws Exception {
+    Context context = new Context();
+    ThreadFactory platform = Thread.ofPlatform().name("the-holder").factory();
+    ThreadFactory virtual = Thread.ofVirtual().name("a-virtual-holder").factory();
+
+    assertThat(failureWhileHeldOn(context, platform))
+        .contains("already entered on thread \"the-holder\"");
+    assertThat(failureWhileHeldOn(context, virtual))
+        .containsPattern(
+            "already entered on thread #[1-9][0-9]* \\(a virtual thread, or one that ended\\)");
+    context.run(
+        () ->
+            assertThatIllegalStateException()
+                .isThrownBy(context::enter)
+                .withMessageContaining(
+                    "already entered on this thread (\"%s\")", Thread.currentThread().getName()));
+  }
+
+  /** The message of a run of {@code context} while a thread of {@code factory} is in it. */
+  private static String failureWhileHeldOn(Context context, ThreadFactory factory)
+      throws Exception {
+    CountDownLatch entered = new CountDownLatch(1);
+    CountDownLatch release = new CountDownLatch(1);
+    Future<Void> holder =
+        ThreadKinds.start(
+            factory,
+            () ->
+                context.call(
+                    () -> {
+                      entered.countDown();
+                      ThreadKinds.await(release);
+                      return null;
+                    }));
+    ThreadKinds.await(entered);
+    try {
+      return catchThrowableOfType(IllegalStateException.class, () -> context.run(() -> {}))
+          .getMessage();
+    } finally {
+      release.countDown();
+      ThreadKinds.await(holder);
+    }
   }
 
   /* ---- call ---- */
