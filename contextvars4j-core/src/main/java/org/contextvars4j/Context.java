@@ -111,6 +111,9 @@ public final class Context implements Iterable<ContextVar<?>> {
 
   private static final VarHandle OWNER;
 
+  /** The bits of {@link #region} that hold its length. */
+  private static final int REGION_LENGTH_BITS = 4;
+
   static {
     try {
       OWNER = MethodHandles.lookup().findVarHandle(Context.class, "owner", long.class);
@@ -145,10 +148,34 @@ public final class Context implements Iterable<ContextVar<?>> {
   /*
    * While entered: the slots of the thread's overlay that hold this context's sets, [bottom, top);
    * top is kept only while a nested frame is open above this one (ThreadState.enter), for a read
-   * of this context on its own thread meanwhile. Used only by the owner thread.
+   * of this context on its own thread meanwhile. Used only by the owner thread. One int, bottom
+   * << 4 | (top - bottom), so that the object stays 32 bytes beside the long owner (copyCurrent
+   * allocates one): a frame's region holds at most ThreadState.MAX_OVERLAY sets, and 27 bits of
+   * bottom are more slots than a thread's stack has room for nested frames.
    */
-  int bottom;
-  int top;
+  private int region;
+
+  /** Starts this context's region of the overlay at slot {@code bottom}, empty. */
+  void startRegion(int bottom) {
+    region = bottom << REGION_LENGTH_BITS;
+  }
+
+  /** Ends this context's region of the overlay at slot {@code top}, a nested frame above it. */
+  void endRegion(int top) {
+    int length = top - regionBottom();
+    assert length >= 0 && length <= ThreadState.MAX_OVERLAY : "a region of " + length + " slots";
+    region = (region & -(1 << REGION_LENGTH_BITS)) | length;
+  }
+
+  /** {@return the first slot of this context's region of the overlay} */
+  int regionBottom() {
+    return region >>> REGION_LENGTH_BITS;
+  }
+
+  /** {@return the end of this context's region, as {@link #endRegion} left it} */
+  int regionTop() {
+    return regionBottom() + (region & ((1 << REGION_LENGTH_BITS) - 1));
+  }
 
   /** Creates a new, empty context (Python {@code Context()}). */
   public Context() {

@@ -307,7 +307,7 @@ final class ThreadState {
    * its base mapping with its region of the overlay, as it was when a frame was entered on it.
    */
   Vars suspendedMapping(Context suspended) {
-    return frameMapping(suspended.vars, suspended.bottom, suspended.top, null);
+    return frameMapping(suspended.vars, suspended.regionBottom(), suspended.regionTop(), null);
   }
 
   /**
@@ -429,7 +429,7 @@ final class ThreadState {
       // mapping, and is the frame's context from now. No token has the frame's epoch yet, and
       // what saved it (a nested frame's entry) has been left, so the epoch can lose the mark.
       Context made = new Context(baseVars);
-      made.bottom = bottom;
+      made.startRegion(bottom);
       context = made;
       epoch &= ~DEFERRED_TASK;
     }
@@ -551,7 +551,7 @@ final class ThreadState {
    */
   void enter(Context entered) {
     suspendCurrentFrame();
-    entered.bottom = top;
+    entered.startRegion(top);
     context = entered;
   }
 
@@ -592,7 +592,7 @@ final class ThreadState {
     if (outer != null && epoch >= 0) {
       // Where the outer context's region ends, for a read of it while it is suspended. (Not for
       // a step, whose Context another thread's step may be using: its mapping is published.)
-      outer.top = top;
+      outer.endRegion(top);
     }
     bottom = top;
     epoch = ++epochs;
