@@ -259,31 +259,18 @@ final class ContextTest {
   void run_contextEnteredOnAnotherThread_throwsAlreadyEntered(ThreadFactory factory)
       throws Exception {
     Context context = new Context();
-    CountDownLatch entered = new CountDownLatch(1);
-    CountDownLatch release = new CountDownLatch(1);
-    Future<Void> holder =
-        ThreadKinds.start(
-            factory,
-            () ->
-                context.call(
-                    () -> {
-                      NAME.set("holder");
-                      entered.countDown();
-                      ThreadKinds.await(release);
-                      return null;
-                    }));
-    ThreadKinds.await(entered);
-    try {
-      assertThatIllegalStateException()
-          .isThrownBy(() -> context.run(() -> {}))
-          .withMessageContaining("already entered");
-      assertThatIllegalStateException()
-          .isThrownBy(context::enter)
-          .withMessageContaining("already entered");
-    } finally {
-      release.countDown();
-    }
-    ThreadKinds.await(holder);
+
+    whileHeldOn(
+        context,
+        factory,
+        () -> {
+          assertThatIllegalStateException()
+              .isThrownBy(() -> context.run(() -> {}))
+              .withMessageContaining("already entered");
+          assertThatIllegalStateException()
+              .isThrownBy(context::enter)
+              .withMessageContaining("already entered");
+        });
 
     context.run(
         () -> assertThat(NAME.get()).as("free again once the holder left").isEqualTo("holder"));
@@ -311,6 +298,23 @@ final class ContextTest {
   /** The message of a run of {@code context} while a thread of {@code factory} is in it. */
   private static String failureWhileHeldOn(Context context, ThreadFactory factory)
       throws Exception {
+    AtomicReference<String> message = new AtomicReference<>();
+    whileHeldOn(
+        context,
+        factory,
+        () ->
+            message.set(
+                catchThrowableOfType(IllegalStateException.class, () -> context.run(() -> {}))
+                    .getMessage()));
+    return message.get();
+  }
+
+  /**
+   * Runs {@code check} while a thread of {@code factory} is in {@code context}, having set {@code
+   * NAME} to {@code "holder"} there; returns once that thread left it.
+   */
+  private static void whileHeldOn(Context context, ThreadFactory factory, Runnable check)
+      throws Exception {
     CountDownLatch entered = new CountDownLatch(1);
     CountDownLatch release = new CountDownLatch(1);
     Future<Void> holder =
@@ -319,18 +323,18 @@ final class ContextTest {
             () ->
                 context.call(
                     () -> {
+                      NAME.set("holder");
                       entered.countDown();
                       ThreadKinds.await(release);
                       return null;
                     }));
     ThreadKinds.await(entered);
     try {
-      return catchThrowableOfType(IllegalStateException.class, () -> context.run(() -> {}))
-          .getMessage();
+      check.run();
     } finally {
       release.countDown();
-      ThreadKinds.await(holder);
     }
+    ThreadKinds.await(holder);
   }
 
   /* ---- call ---- */
